@@ -1,0 +1,5 @@
+// Asio and its OpenSSL glue compiled once for the whole project (BOOST_ASIO_SEPARATE_COMPILATION).
+#include "proxy/asio.hpp"
+
+#include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
