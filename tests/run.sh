@@ -55,7 +55,7 @@ fuzz() {
     -DPGTALLY_HEADER_CHECK=OFF >/dev/null
   cmake --build "$fuzz_build" -j "$jobs" --target pgtally_fuzzers
   local targets
-  mapfile -t targets < <(find "$fuzz_build/tests/fuzz" -maxdepth 1 -type f -name 'fuzz_*' -perm -u+x | sort)
+  mapfile -t targets < <(find "$fuzz_build/tests/fuzz" -maxdepth 2 -type f -name 'fuzz_*' -perm -u+x | sort)
   for t in "${targets[@]}"; do
     local name corpus
     name=$(basename "$t")
