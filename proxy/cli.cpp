@@ -1,0 +1,145 @@
+#include "proxy/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <fmt/format.h>
+
+namespace pgtally {
+namespace {
+
+constexpr std::string_view kDescription =
+    "pgtally: a PostgreSQL wire-protocol proxy that catches N+1 queries and connection-pool "
+    "exhaustion.\nPoint your application's connection string at pgtally instead of "
+    "PostgreSQL; every byte is relayed unchanged.";
+
+struct Flags {
+  std::string config_file;
+  std::vector<std::string> listen;
+  std::string unix_socket_dir;
+  unsigned unix_socket_port = 0;
+  std::string upstream;
+  unsigned threads = 0;
+  unsigned max_client_conn = 0;
+  unsigned startup_timeout = 0;
+  unsigned connect_timeout = 0;
+  unsigned shutdown_timeout = 0;
+  std::uint32_t max_message_bytes = 0;
+  std::string client_tls_cert;
+  std::string client_tls_key;
+  std::string server_tls;
+  std::string server_tls_ca;
+  std::string log_file;
+  std::string log_level;
+};
+
+void add_proxy_options(CLI::App& app, Flags& f) {
+  app.add_option("-c,--config", f.config_file,
+                 "INI config file with a [pgtally] section (keys as the long options, with _ "
+                 "for -); options given here override it; SIGHUP re-reads it")
+      ->check(CLI::ExistingFile);
+  app.add_option("-l,--listen", f.listen,
+                 "address to accept clients on, host:port or [v6]:port; repeat for more "
+                 "(default 127.0.0.1:6432)");
+  app.add_option("--unix-socket-dir", f.unix_socket_dir,
+                 "also accept clients on <dir>/.s.PGSQL.<unix-socket-port>");
+  app.add_option("--unix-socket-port", f.unix_socket_port,
+                 "port number in the Unix socket's name (default 6432)");
+  app.add_option("-u,--upstream", f.upstream,
+                 "the PostgreSQL server: host:port, [v6]:port or /socket/dir:port "
+                 "(default 127.0.0.1:5432)");
+  app.add_option("-t,--threads", f.threads, "event-loop threads (default 2)");
+  app.add_option("--max-client-conn", f.max_client_conn,
+                 "most clients at once; the next gets ErrorResponse 53300 (default 1000)");
+  app.add_option("--startup-timeout", f.startup_timeout,
+                 "seconds a client has to complete startup and authentication (default 15)");
+  app.add_option("--connect-timeout", f.connect_timeout,
+                 "seconds to connect to the server (default 5)");
+  app.add_option("--shutdown-timeout", f.shutdown_timeout,
+                 "seconds SIGTERM lets sessions finish before closing them (default 30)");
+  app.add_option("--max-message-bytes", f.max_message_bytes,
+                 "largest client message accepted; a larger length gets 08P01 (default "
+                 "1073741823, PostgreSQL's own limit)");
+  app.add_option("--client-tls-cert", f.client_tls_cert,
+                 "PEM certificate chain: clients may use TLS (with --client-tls-key)");
+  app.add_option("--client-tls-key", f.client_tls_key, "PEM private key for --client-tls-cert");
+  app.add_option("--server-tls", f.server_tls,
+                 "TLS towards PostgreSQL: disable, prefer or require (default disable)")
+      ->check(CLI::IsMember({"disable", "prefer", "require"}));
+  app.add_option("--server-tls-ca", f.server_tls_ca,
+                 "verify the server's certificate and host name against these CAs");
+  app.add_option("--log-file", f.log_file, "log here instead of stderr; SIGHUP reopens it");
+  app.add_option("--log-level", f.log_level,
+                 "trace, debug, info, warn, error, critical or off (default info)");
+}
+
+// Options given on the command line win over the file.
+std::variant<Config, std::string> build_config(const CLI::App& app, const Flags& f) {
+  Config config;
+  if (!f.config_file.empty()) {
+    auto loaded = load_config_file(f.config_file);
+    if (auto* error = std::get_if<ConfigError>(&loaded)) return error->message;
+    config = std::get<Config>(std::move(loaded));
+  }
+  auto given = [&app](const char* name) { return app.count(name) > 0; };
+  if (given("--listen")) config.listen = f.listen;
+  if (given("--unix-socket-dir")) config.unix_socket_dir = f.unix_socket_dir;
+  if (given("--unix-socket-port")) {
+    if (f.unix_socket_port > 65535) return std::string("--unix-socket-port: not a port number");
+    config.unix_socket_port = static_cast<std::uint16_t>(f.unix_socket_port);
+  }
+  if (given("--upstream")) config.upstream = f.upstream;
+  if (given("--threads")) config.threads = f.threads;
+  if (given("--max-client-conn")) config.max_client_conn = f.max_client_conn;
+  if (given("--startup-timeout")) config.startup_timeout = std::chrono::seconds(f.startup_timeout);
+  if (given("--connect-timeout")) config.connect_timeout = std::chrono::seconds(f.connect_timeout);
+  if (given("--shutdown-timeout")) {
+    config.shutdown_timeout = std::chrono::seconds(f.shutdown_timeout);
+  }
+  if (given("--max-message-bytes")) config.max_message_bytes = f.max_message_bytes;
+  if (given("--client-tls-cert")) config.client_tls_cert_file = f.client_tls_cert;
+  if (given("--client-tls-key")) config.client_tls_key_file = f.client_tls_key;
+  if (given("--server-tls")) config.server_tls = *parse_server_tls(f.server_tls);
+  if (given("--server-tls-ca")) config.server_tls_ca_file = f.server_tls_ca;
+  if (given("--log-file")) config.log_file = f.log_file;
+  if (given("--log-level")) config.log_level = f.log_level;
+  if (auto error = validate(config)) return error->message;
+  return config;
+}
+
+}  // namespace
+
+Command parse_command_line(const std::vector<std::string>& args) {
+  CLI::App app{std::string(kDescription), "pgtally"};
+  app.set_version_flag("-V,--version", std::string("pgtally ") + PGTALLY_VERSION);
+  app.get_formatter()->column_width(34);
+  Flags flags;
+  add_proxy_options(app, flags);
+
+  auto* demo = app.add_subcommand(
+      "demo",
+      "start a throwaway PostgreSQL and pgtally in front of it, send sample traffic, print "
+      "what to connect to; keeps serving until interrupted");
+  bool once = false;
+  demo->add_flag("--once", once, "exit after the report instead of serving");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) reversed.pop_back();  // program name
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return Exit{0, app.help()};
+  } catch (const CLI::CallForVersion& e) {
+    return Exit{0, std::string(e.what()) + "\n"};
+  } catch (const CLI::ParseError& e) {
+    return Exit{2, fmt::format("pgtally: {}\nRun 'pgtally --help' for the options.\n", e.what())};
+  }
+  auto built = build_config(app, flags);
+  if (auto* error = std::get_if<std::string>(&built)) {
+    return Exit{2, fmt::format("pgtally: {}\n", *error)};
+  }
+  auto config = std::get<Config>(std::move(built));
+  if (demo->parsed()) return RunDemo{std::move(config), once};
+  return RunProxy{std::move(config)};
+}
+
+}  // namespace pgtally

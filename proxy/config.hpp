@@ -1,0 +1,65 @@
+// pgtally's settings: defaults, the INI config file (in the manner of pgbouncer.ini) and the
+// command line, which overrides the file. Read by main and handed to the Proxy.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string_view>
+#include <variant>
+#include <string>
+#include <vector>
+
+namespace pgtally {
+
+enum class ServerTls : std::uint8_t { disable, prefer, require };
+
+struct Config {
+  std::vector<std::string> listen{"127.0.0.1:6432"};  // host:port; [v6]:port; port 0 = any
+  std::string unix_socket_dir;  // empty: no Unix socket; else .s.PGSQL.<unix_socket_port>
+  std::uint16_t unix_socket_port = 6432;
+  std::string upstream = "127.0.0.1:5432";  // host:port, or /socket/dir:port
+  unsigned threads = 2;
+  unsigned max_client_conn = 1000;
+  std::chrono::milliseconds startup_timeout{std::chrono::seconds(15)};
+  std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(30)};
+  std::uint32_t max_message_bytes = 0x3FFFFFFF;
+  std::string client_tls_cert_file;  // both set: clients may use TLS
+  std::string client_tls_key_file;
+  ServerTls server_tls = ServerTls::disable;
+  std::string server_tls_ca_file;  // set: verify the server's certificate against it
+  std::string log_file;            // empty: stderr
+  std::string log_level = "info";
+  std::filesystem::path config_file;  // where this came from, for SIGHUP
+
+  [[nodiscard]] bool client_tls() const {
+    return !client_tls_cert_file.empty() && !client_tls_key_file.empty();
+  }
+};
+
+// A setting that could not be used, with what to do about it.
+struct ConfigError {
+  std::string message;
+};
+
+// Reads `path` (section [pgtally]) over the defaults. Unknown keys are errors, so typos show.
+// Returns the error instead of throwing so SIGHUP can keep the running config.
+std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& path,
+                                                   Config base = {});
+
+// Checks values that parse but cannot work together.
+std::optional<ConfigError> validate(const Config& config);
+
+std::string_view to_string(ServerTls mode);
+std::optional<ServerTls> parse_server_tls(std::string_view text);
+
+// "host:port" or "[v6]:port" into its parts; nullopt when malformed.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+std::optional<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace pgtally

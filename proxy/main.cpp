@@ -1,0 +1,52 @@
+// pgtally: the proxy, and its subcommands.
+#include <cstdio>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "proxy/cli.hpp"
+#include "proxy/demo.hpp"
+#include "proxy/fd_limit.hpp"
+#include "proxy/logging.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/run.hpp"
+
+namespace {
+
+// Exit codes: 0 done, 1 runtime failure, 2 usage or configuration error.
+constexpr int kFailure = 1;
+constexpr int kUsage = 2;
+
+int run_proxy(pgtally::Config config) {
+  const auto limit = pgtally::raise_open_files_limit();
+  if (auto error = pgtally::check_client_capacity(config.max_client_conn, limit)) {
+    std::cerr << "pgtally: " << *error << "\n";
+    return kUsage;
+  }
+  pgtally::Proxy proxy(std::move(config));
+  proxy.start();
+  pgtally::serve_until_signalled(proxy);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto command = pgtally::parse_command_line(std::vector<std::string>(argv, argv + argc));
+  if (const auto* exit = std::get_if<pgtally::Exit>(&command)) {
+    std::fputs(exit->text.c_str(), exit->exit_code == 0 ? stdout : stderr);
+    return exit->exit_code;
+  }
+  try {
+    if (const auto* run = std::get_if<pgtally::RunProxy>(&command)) {
+      pgtally::setup_logging(run->config.log_file, run->config.log_level);
+      return run_proxy(run->config);
+    }
+    const auto& demo = std::get<pgtally::RunDemo>(command);
+    pgtally::setup_logging(demo.config.log_file, demo.config.log_level);
+    return pgtally::run_demo(demo.config, demo.once);
+  } catch (const std::exception& e) {
+    std::cerr << "pgtally: " << e.what() << "\n";
+    return kFailure;
+  }
+}

@@ -1,0 +1,460 @@
+#include "proxy/session.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "proxy/upstream.hpp"
+#include "proxy/wire/byte_order.hpp"
+#include "proxy/worker.hpp"
+
+namespace pgtally {
+namespace {
+
+namespace sys = boost::system;
+using analyzer::CloseReason;
+using wire::Direction;
+
+constexpr std::chrono::milliseconds kCloseGrace{std::chrono::seconds(5)};
+constexpr int kMaxStartupRounds = 4;  // SSLRequest, GSSENCRequest, StartupMessage, and spare
+
+bool is_abort(const sys::error_code& ec) { return ec == asio::error::operation_aborted; }
+
+std::string_view reason_name(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::client_terminated: return "client_terminated";
+    case CloseReason::client_disconnected: return "client_disconnected";
+    case CloseReason::server_closed: return "server_closed";
+    case CloseReason::protocol_error: return "protocol_error";
+    case CloseReason::startup_timeout: return "startup_timeout";
+    case CloseReason::upstream_unreachable: return "upstream_unreachable";
+    case CloseReason::refused: return "refused";
+    case CloseReason::shutdown: return "shutdown";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Session::Session(Worker& worker, Stream client, std::string client_address, bool over_limit)
+    : worker_(worker),
+      client_(std::move(client)),
+      deadline_(worker.context()),
+      server_pump_done_(worker.context()),
+      id_(worker.shared().next_connection.fetch_add(1, std::memory_order_relaxed)),
+      client_address_(std::move(client_address)),
+      client_framer_(worker.config()->max_message_bytes),
+      server_framer_(wire::kDefaultMaxMessageLength),
+      over_limit_(over_limit) {
+  worker_.add(this);
+  if (worker_.shared().observers) observer_ = worker_.shared().observers->create(id_);
+}
+
+Session::~Session() {
+  worker_.remove(this);
+  if (backend_key_) worker_.shared().cancels.remove(backend_key_->pid, backend_key_->key);
+  worker_.shared().clients.fetch_sub(1, std::memory_order_relaxed);
+  const CloseReason reason = reason_.value_or(CloseReason::client_disconnected);
+  if (observer_) observer_->on_closed(reason, analyzer::Clock::now());
+  spdlog::debug("event=session_end conn={} reason={}", id_, reason_name(reason));
+}
+
+void Session::start(const std::shared_ptr<Session>& session) {
+  // The coroutine owns a reference: co_spawn starts it later, after the caller's is gone.
+  auto owned = [](std::shared_ptr<Session> self) -> awaitable<void> { co_await self->run(); };
+  asio::co_spawn(session->worker_.context(), owned(session),
+                 [id = session->id_](const std::exception_ptr& failure) {
+                   if (!failure) return;
+                   try {
+                     std::rethrow_exception(failure);
+                   } catch (const std::exception& e) {
+                     spdlog::error("event=session_failed conn={} error=\"{}\"", id, e.what());
+                   }
+                 });
+}
+
+void Session::set_reason(CloseReason reason) {
+  if (!reason_) reason_ = reason;
+}
+
+void Session::close_both() noexcept {
+  closed_ = true;
+  client_.close();
+  if (server_) server_->close();
+  server_pump_done_.cancel();
+}
+
+void Session::arm_deadline(std::chrono::milliseconds after) {
+  deadline_.expires_after(after);
+  deadline_.async_wait([weak = weak_from_this()](sys::error_code ec) {
+    if (ec) return;  // cancelled or re-armed
+    if (auto self = weak.lock()) {
+      if (self->in_startup_) {
+        self->set_reason(CloseReason::startup_timeout);
+        self->worker_.shared().counters.startup_timeouts.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("event=startup_timeout conn={} client={}", self->id_, self->client_address_);
+      }
+      self->close_both();
+    }
+  });
+}
+
+void Session::terminate() noexcept {
+  set_reason(CloseReason::shutdown);
+  if (in_startup_ || !server_) {
+    close_both();
+    return;
+  }
+  fail_client("57P01", "terminating connection because pgtally is shutting down");
+}
+
+// Ends the relay with an error for the client. The server pump is the only writer towards the
+// client, so it sends the error once it stops at a message boundary.
+void Session::fail_client(std::string sqlstate, std::string message) {
+  if (!error_for_client_) {
+    error_for_client_ = wire::error_response("FATAL", sqlstate, message);
+  }
+  if (server_) server_->close();
+  arm_deadline(kCloseGrace);
+}
+
+awaitable<void> Session::send_to_client(std::string message) {
+  sys::error_code ec;
+  co_await client_.write_all(wire::as_bytes(message), ec);
+}
+
+awaitable<void> Session::run() {
+  auto self = shared_from_this();
+  const auto config = worker_.config();
+  arm_deadline(config->startup_timeout);
+
+  auto startup = co_await read_startup();
+  if (!startup) {
+    close_both();
+    co_return;
+  }
+  if (over_limit_) {
+    set_reason(CloseReason::refused);
+    worker_.shared().counters.refused_client_limit.fetch_add(1, std::memory_order_relaxed);
+    if (observer_) observer_->on_refused(analyzer::Refuser::pgtally, analyzer::Clock::now());
+    spdlog::warn("event=client_refused conn={} client={} reason=max_client_conn limit={}", id_,
+                 client_address_, config->max_client_conn);
+    co_await send_to_client(wire::error_response(
+        "FATAL", "53300",
+        fmt::format("sorry, too many clients already: pgtally's max_client_conn is {}",
+                    config->max_client_conn),
+        "Raise max_client_conn in pgtally's config, or use fewer connections."));
+    close_both();
+    co_return;
+  }
+  if (observer_) {
+    observer_->on_started(SessionStarted{id_, client_address_, startup->message.parameters,
+                                         analyzer::Clock::now()});
+  }
+
+  auto upstream = co_await connect_upstream(*config, worker_.shared().tls.to_server.get());
+  if (!upstream.stream) {
+    set_reason(CloseReason::upstream_unreachable);
+    worker_.shared().counters.upstream_failures.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("event=upstream_unreachable conn={} error=\"{}\"", id_, upstream.error);
+    co_await send_to_client(wire::error_response(
+        "FATAL", "08006", fmt::format("pgtally: {}", upstream.error),
+        "Check that PostgreSQL is running and that pgtally's upstream setting points at it."));
+    close_both();
+    co_return;
+  }
+  server_ = std::move(upstream.stream);
+  strip_scram_plus_ = !client_.is_tls() && server_->is_tls();
+  if (closed_) co_return;  // the startup deadline passed while connecting
+
+  sys::error_code ec;
+  co_await server_->write_all(wire::as_bytes(startup->packet), ec);
+  if (ec) {
+    set_reason(CloseReason::server_closed);
+    close_both();
+    co_return;
+  }
+  spdlog::debug("event=session_start conn={} client={} user={} database={}", id_,
+                client_address_, startup->message.parameter("user"),
+                startup->message.parameter("database"));
+  startup.reset();
+
+  server_pump_running_ = true;
+  server_pump_done_.expires_at(asio::steady_timer::time_point::max());
+  asio::co_spawn(worker_.context(), server_to_client(), [self](const std::exception_ptr&) {
+    self->server_pump_running_ = false;
+    self->server_pump_done_.cancel();
+  });
+  co_await client_to_server();
+  if (server_pump_running_) {
+    co_await server_pump_done_.async_wait(asio::redirect_error(use_awaitable, ec));
+  }
+  deadline_.cancel();
+  close_both();
+}
+
+awaitable<std::optional<Session::Startup>> Session::read_startup() {
+  sys::error_code ec;
+  for (int round = 0; round < kMaxStartupRounds; ++round) {
+    std::array<std::byte, 4> length_bytes{};
+    co_await client_.read_exact(length_bytes, ec);
+    if (ec) {
+      spdlog::debug("event=startup_read_failed conn={} error=\"{}\"", id_, ec.message());
+      set_reason(CloseReason::client_disconnected);
+      co_return std::nullopt;
+    }
+    const std::uint32_t length = wire::read_u32(length_bytes);
+    if (auto error = wire::check_startup_length(length)) {
+      set_reason(CloseReason::protocol_error);
+      worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("event=bad_startup conn={} client={} sqlstate={} error=\"{}\"", id_,
+                   client_address_, error->sqlstate, error->message);
+      co_await send_to_client(wire::error_response("FATAL", error->sqlstate, error->message));
+      co_return std::nullopt;
+    }
+    std::string packet(length, '\0');
+    std::copy(length_bytes.begin(), length_bytes.end(),
+              std::as_writable_bytes(std::span(packet)).begin());
+    co_await client_.read_exact(std::as_writable_bytes(std::span(packet)).subspan(4), ec);
+    if (ec) {
+      set_reason(CloseReason::client_disconnected);
+      co_return std::nullopt;
+    }
+    auto parsed = wire::parse_startup_packet(wire::as_bytes(packet));
+    if (std::holds_alternative<wire::SslRequest>(parsed)) {
+      auto* context = worker_.shared().tls.to_clients.get();
+      const bool accept = context != nullptr && client_.is_tcp() && !client_.is_tls();
+      co_await send_to_client(accept ? "S" : "N");
+      if (accept) {
+        co_await client_.tls_accept(*context, ec);
+        if (ec) {
+          set_reason(CloseReason::protocol_error);
+          spdlog::info("event=tls_handshake_failed conn={} client={} error=\"{}\"", id_,
+                       client_address_, ec.message());
+          co_return std::nullopt;
+        }
+      }
+      continue;
+    }
+    if (std::holds_alternative<wire::GssEncRequest>(parsed)) {
+      co_await send_to_client("N");
+      continue;
+    }
+    if (const auto* cancel = std::get_if<wire::CancelRequest>(&parsed)) {
+      co_await forward_cancel(*cancel, std::move(packet));
+      co_return std::nullopt;
+    }
+    if (const auto* error = std::get_if<wire::StartupError>(&parsed)) {
+      set_reason(CloseReason::protocol_error);
+      worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("event=bad_startup conn={} client={} sqlstate={} error=\"{}\"", id_,
+                   client_address_, error->sqlstate, error->message);
+      co_await send_to_client(wire::error_response("FATAL", error->sqlstate, error->message));
+      co_return std::nullopt;
+    }
+    co_return Startup{std::move(packet), std::get<wire::StartupMessage>(std::move(parsed))};
+  }
+  set_reason(CloseReason::protocol_error);
+  co_await send_to_client(
+      wire::error_response("FATAL", "08P01", "too many startup requests on one connection"));
+  co_return std::nullopt;
+}
+
+awaitable<void> Session::forward_cancel(const wire::CancelRequest& request, std::string packet) {
+  set_reason(CloseReason::client_terminated);
+  if (!worker_.shared().cancels.contains(request.pid, request.key)) {
+    spdlog::debug("event=cancel_unknown_key conn={} pid={}", id_, request.pid);
+    co_return;  // as PostgreSQL does: no answer either way
+  }
+  const auto config = worker_.config();
+  auto upstream = co_await connect_upstream(*config, worker_.shared().tls.to_server.get());
+  if (!upstream.stream) {
+    spdlog::warn("event=cancel_failed pid={} error=\"{}\"", request.pid, upstream.error);
+    co_return;
+  }
+  sys::error_code ec;
+  co_await upstream.stream->write_all(wire::as_bytes(packet), ec);
+  worker_.shared().counters.cancels_forwarded.fetch_add(1, std::memory_order_relaxed);
+  upstream.stream->close();
+}
+
+std::uint32_t Session::head_wanted(Direction direction, char type, std::uint32_t length) const {
+  // The relay itself reads only ReadyForQuery's status byte.
+  std::uint32_t want =
+      direction == Direction::server_to_client && type == wire::backend::kReadyForQuery ? 1 : 0;
+  if (observer_) want = std::max(want, observer_->head_wanted(direction, type, length));
+  return want;
+}
+
+void Session::on_client_frame(const wire::Frame& frame, analyzer::TimePoint at) {
+  switch (frame.type) {
+    case wire::frontend::kQuery:
+    case wire::frontend::kSync:
+    case wire::frontend::kFunctionCall:
+      ++outstanding_;
+      break;
+    case wire::frontend::kTerminate:
+      terminated_ = true;
+      break;
+    default:
+      break;
+  }
+  if (observer_) {
+    observer_->on_message({Direction::client_to_server, frame.type, frame.length, frame.head, at});
+  }
+}
+
+void Session::on_server_frame(const wire::Frame& frame, analyzer::TimePoint at) {
+  if (frame.type == wire::backend::kReadyForQuery && outstanding_ > 0) --outstanding_;
+  if (observer_) {
+    observer_->on_message({Direction::server_to_client, frame.type, frame.length, frame.head, at});
+  }
+}
+
+awaitable<void> Session::client_to_server() {
+  auto self = shared_from_this();
+  sys::error_code ec;
+  const bool observe = observer_ != nullptr;
+  for (;;) {
+    co_await client_.wait_readable(ec);
+    if (ec) break;
+    auto lease = worker_.buffers().lease();
+    const std::size_t n = co_await client_.read_some(lease.bytes(), ec);
+    if (ec) break;
+    if (n == 0) continue;
+    const auto chunk = lease.bytes().first(n);
+    const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};
+    const wire::FrameError error = client_framer_.feed(
+        chunk,
+        [this](char type, std::uint32_t length) {
+          return head_wanted(Direction::client_to_server, type, length);
+        },
+        [this, at](const wire::Frame& frame) { on_client_frame(frame, at); });
+    if (error != wire::FrameError::none) {
+      set_reason(CloseReason::protocol_error);
+      worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      const auto message =
+          fmt::format("invalid message length {} for message type '{}' (allowed: 4 to {})",
+                      client_framer_.failed_length(), client_framer_.failed_type(),
+                      worker_.config()->max_message_bytes);
+      spdlog::info("event=protocol_error conn={} client={} error=\"{}\"", id_, client_address_,
+                   message);
+      fail_client("08P01", message);
+      co_return;
+    }
+    co_await server_->write_all(chunk, ec);
+    if (ec) break;
+  }
+  if (is_abort(ec) || closed_) co_return;
+  if (terminated_) {
+    set_reason(CloseReason::client_terminated);
+  } else {
+    set_reason(CloseReason::client_disconnected);
+    if (outstanding_ > 0 && backend_key_) {
+      // The backend would go on running the query for nobody: cancel it, then close.
+      worker_.shared().counters.cancels_on_disconnect.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("event=client_gone_mid_query conn={} pid={}", id_, backend_key_->pid);
+      co_await forward_cancel(wire::CancelRequest{backend_key_->pid, backend_key_->key},
+                              wire::cancel_request(backend_key_->pid, backend_key_->key));
+    }
+  }
+  if (server_) server_->close();
+  arm_deadline(kCloseGrace);
+}
+
+// Until the first ReadyForQuery, server messages are gathered whole so the relay can read
+// BackendKeyData and may edit AuthenticationSASL; after it, bytes stream through.
+awaitable<bool> Session::relay_startup_reply(std::string& pending,
+                                             std::span<const std::byte> chunk) {
+  pending.append(wire::as_chars(chunk));
+  std::string out;
+  std::size_t used = 0;
+  const auto at = analyzer::Clock::now();
+  auto wanted = [this](char type, std::uint32_t length) {
+    return head_wanted(Direction::server_to_client, type, length);
+  };
+  auto seen = [this, at](const wire::Frame& frame) { on_server_frame(frame, at); };
+  while (in_startup_) {
+    const auto rest = wire::as_bytes(pending).subspan(used);
+    const auto size = wire::complete_message_size(rest, wire::kDefaultMaxMessageLength);
+    if (!size) {
+      spdlog::warn("event=server_protocol_error conn={}", id_);
+      co_return false;
+    }
+    if (*size == 0) break;
+    const auto message = rest.first(*size);
+    const auto payload = message.subspan(wire::kMessageHeaderSize);
+    const char type = static_cast<char>(message[0]);
+    std::optional<std::string> edited;
+    if (type == wire::backend::kAuthentication && strip_scram_plus_) {
+      edited = wire::strip_scram_plus(message);
+    } else if (type == wire::backend::kBackendKeyData) {
+      backend_key_ = wire::parse_backend_key_data(payload);
+      if (backend_key_) worker_.shared().cancels.add(backend_key_->pid, backend_key_->key);
+    } else if (type == wire::backend::kErrorResponse) {
+      const auto fields = wire::parse_error_fields(payload);
+      if (fields && fields->sqlstate == "53300" && observer_) {
+        observer_->on_refused(analyzer::Refuser::server, at);
+      }
+    } else if (type == wire::backend::kReadyForQuery) {
+      in_startup_ = false;
+      deadline_.cancel();
+    }
+    server_framer_.feed(edited ? wire::as_bytes(*edited) : message, wanted, seen);
+    out.append(edited ? *edited : std::string(wire::as_chars(message)));
+    used += *size;
+  }
+  if (!in_startup_) {
+    const auto rest = wire::as_bytes(pending).subspan(used);
+    if (server_framer_.feed(rest, wanted, seen) != wire::FrameError::none) co_return false;
+    out.append(wire::as_chars(rest));
+    std::string().swap(pending);
+  } else {
+    pending.erase(0, used);
+  }
+  sys::error_code ec;
+  if (!out.empty()) co_await client_.write_all(wire::as_bytes(out), ec);
+  co_return !ec;
+}
+
+awaitable<void> Session::server_to_client() {
+  auto self = shared_from_this();
+  sys::error_code ec;
+  const bool observe = observer_ != nullptr;
+  std::string startup_pending;
+  for (;;) {
+    co_await server_->wait_readable(ec);
+    if (ec) break;
+    auto lease = worker_.buffers().lease();
+    const std::size_t n = co_await server_->read_some(lease.bytes(), ec);
+    if (ec) break;
+    if (n == 0) continue;
+    const auto chunk = lease.bytes().first(n);
+    if (in_startup_) {
+      if (!co_await relay_startup_reply(startup_pending, chunk)) break;
+      continue;
+    }
+    const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};
+    const wire::FrameError error = server_framer_.feed(
+        chunk,
+        [this](char type, std::uint32_t length) {
+          return head_wanted(Direction::server_to_client, type, length);
+        },
+        [this, at](const wire::Frame& frame) { on_server_frame(frame, at); });
+    if (error != wire::FrameError::none) {
+      spdlog::warn("event=server_protocol_error conn={} length={}", id_,
+                   server_framer_.failed_length());
+      break;
+    }
+    co_await client_.write_all(chunk, ec);
+    if (ec) break;
+  }
+  set_reason(CloseReason::server_closed);
+  if (error_for_client_ && server_framer_.at_boundary() && client_.is_open()) {
+    co_await client_.write_all(wire::as_bytes(*error_for_client_), ec);
+  }
+  client_.close();
+}
+
+}  // namespace pgtally

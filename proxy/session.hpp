@@ -1,0 +1,83 @@
+// One client connection and its server connection: the startup exchange (TLS, cancel, limits),
+// then two relay pumps that forward bytes unchanged while framing each message in place for
+// the observer. Lives on one event-loop thread; owned by its coroutines (shared_from_this).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "analyzer/event.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/observer.hpp"
+#include "proxy/stream.hpp"
+#include "proxy/wire/framer.hpp"
+#include "proxy/wire/messages.hpp"
+#include "proxy/wire/startup.hpp"
+
+namespace pgtally {
+
+class Worker;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `over_limit`: the client only gets ErrorResponse 53300 once it has sent its startup.
+  Session(Worker& worker, Stream client, std::string client_address, bool over_limit);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  Session(Session&&) = delete;
+  Session& operator=(Session&&) = delete;
+
+  static void start(const std::shared_ptr<Session>& session);
+
+  // Ends the session for shutdown: a client between messages is told 57P01 first.
+  void terminate() noexcept;
+
+ private:
+  struct Startup {
+    std::string packet;  // forwarded unchanged
+    wire::StartupMessage message;
+  };
+
+  awaitable<void> run();
+  awaitable<std::optional<Startup>> read_startup();
+  awaitable<void> forward_cancel(const wire::CancelRequest& request, std::string packet);
+  awaitable<void> send_to_client(std::string message);
+  awaitable<void> client_to_server();
+  awaitable<void> server_to_client();
+  awaitable<bool> relay_startup_reply(std::string& pending, std::span<const std::byte> chunk);
+
+  void on_client_frame(const wire::Frame& frame, analyzer::TimePoint at);
+  void on_server_frame(const wire::Frame& frame, analyzer::TimePoint at);
+  [[nodiscard]] std::uint32_t head_wanted(wire::Direction direction, char type,
+                                          std::uint32_t length) const;
+  void arm_deadline(std::chrono::milliseconds after);
+  void set_reason(analyzer::CloseReason reason);
+  void close_both() noexcept;
+  void fail_client(std::string sqlstate, std::string message);
+
+  Worker& worker_;
+  Stream client_;
+  std::optional<Stream> server_;
+  asio::steady_timer deadline_;
+  asio::steady_timer server_pump_done_;
+  std::unique_ptr<SessionObserver> observer_;
+  analyzer::ConnectionId id_;
+  std::string client_address_;
+  wire::Framer client_framer_;
+  wire::Framer server_framer_;
+  std::optional<wire::BackendKeyData> backend_key_;
+  std::optional<std::string> error_for_client_;  // written by the server pump at a boundary
+  std::optional<analyzer::CloseReason> reason_;
+  std::uint32_t outstanding_ = 0;  // Query, Sync and FunctionCall not yet answered by 'Z'
+  bool over_limit_;
+  bool terminated_ = false;   // the client sent Terminate
+  bool in_startup_ = true;    // until the server's first ReadyForQuery
+  bool strip_scram_plus_ = false;
+  bool server_pump_running_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace pgtally

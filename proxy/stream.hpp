@@ -1,0 +1,48 @@
+// One end of a relayed connection: a TCP or Unix socket, or TLS over TCP. Gives the session a
+// single interface and keeps the plain-socket trick of waiting for readability before a buffer
+// is borrowed (a TLS stream reads into the buffer directly: OpenSSL holds its own).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <variant>
+
+#include "proxy/asio.hpp"
+
+namespace pgtally {
+
+class Stream {
+ public:
+  using Tcp = asio::ip::tcp::socket;
+  using Unix = asio::local::stream_protocol::socket;
+  using Tls = asio::ssl::stream<Tcp>;
+
+  explicit Stream(Tcp socket);
+  explicit Stream(Unix socket);
+
+  [[nodiscard]] bool is_tls() const { return std::holds_alternative<std::unique_ptr<Tls>>(s_); }
+  [[nodiscard]] bool is_tcp() const { return !std::holds_alternative<Unix>(s_); }
+
+  // Completes when a read would not block (at once for TLS). Errors come back in `ec`.
+  awaitable<void> wait_readable(boost::system::error_code& ec);
+  // Reads what is available; 0 bytes with no error means try again after wait_readable.
+  awaitable<std::size_t> read_some(std::span<std::byte> buffer, boost::system::error_code& ec);
+  awaitable<void> read_exact(std::span<std::byte> buffer, boost::system::error_code& ec);
+  awaitable<void> write_all(std::span<const std::byte> bytes, boost::system::error_code& ec);
+
+  // Turns a plain TCP stream into TLS: as the server (towards a client) or as the client.
+  awaitable<void> tls_accept(asio::ssl::context& context, boost::system::error_code& ec);
+  awaitable<void> tls_connect(asio::ssl::context& context, const std::string& server_name,
+                              boost::system::error_code& ec);
+
+  void close() noexcept;
+  [[nodiscard]] bool is_open() const;
+
+ private:
+  Tcp& tcp();
+  std::variant<Tcp, Unix, std::unique_ptr<Tls>> s_;
+};
+
+}  // namespace pgtally

@@ -1,0 +1,66 @@
+// An event-loop thread's world: its io_context, its relay buffers and its sessions, plus the
+// state every thread shares (read-mostly, atomics or locked off the relay path).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_set>
+
+#include "proxy/asio.hpp"
+#include "proxy/buffer_pool.hpp"
+#include "proxy/cancel_registry.hpp"
+#include "proxy/config.hpp"
+#include "proxy/observer.hpp"
+#include "proxy/tls.hpp"
+
+namespace pgtally {
+
+class Session;
+
+// Counters the proxy keeps about itself (exported later as metrics).
+struct ProxyCounters {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused_client_limit{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> upstream_failures{0};
+  std::atomic<std::uint64_t> startup_timeouts{0};
+  std::atomic<std::uint64_t> cancels_forwarded{0};
+  std::atomic<std::uint64_t> cancels_on_disconnect{0};
+};
+
+struct SharedState {
+  CancelRegistry cancels;
+  TlsContexts tls;
+  std::shared_ptr<ObserverFactory> observers;  // null: no analysis
+  std::atomic<std::uint32_t> clients{0};
+  std::atomic<std::uint64_t> next_connection{1};
+  ProxyCounters counters;
+};
+
+class Worker {
+ public:
+  Worker(SharedState& shared, std::shared_ptr<const Config> config)
+      : shared_(shared), config_(std::move(config)) {}
+
+  asio::io_context& context() { return context_; }
+  BufferPool& buffers() { return buffers_; }
+  SharedState& shared() { return shared_; }
+  // Only from this worker's thread; replaced by a post on reload.
+  [[nodiscard]] const std::shared_ptr<const Config>& config() const { return config_; }
+  void set_config(std::shared_ptr<const Config> config) { config_ = std::move(config); }
+
+  void add(Session* session) { sessions_.insert(session); }
+  void remove(Session* session) { sessions_.erase(session); }
+  [[nodiscard]] const std::unordered_set<Session*>& sessions() const { return sessions_; }
+
+ private:
+  BufferPool buffers_;
+  SharedState& shared_;
+  std::shared_ptr<const Config> config_;
+  std::unordered_set<Session*> sessions_;
+  // Last, so it is destroyed first: pending sessions it destroys still find the rest intact.
+  asio::io_context context_{1};
+};
+
+}  // namespace pgtally
