@@ -37,7 +37,10 @@ class TempPostgres {
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const std::filesystem::path& socket_dir() const { return dir_; }
   [[nodiscard]] const std::filesystem::path& data_dir() const { return data_; }
+  // The server's self-signed certificate (also its own CA) and key; pgtally's tests reuse them
+  // for the client leg.
   [[nodiscard]] const std::filesystem::path& ca_cert() const { return cert_; }
+  [[nodiscard]] std::filesystem::path server_key() const { return dir_ / "server.key"; }
 
   // libpq keyword/value connection string for a role of the instance (password included).
   [[nodiscard]] std::string conninfo(std::string_view user = kTrustUser,
