@@ -58,7 +58,8 @@ void Proxy::start() {
   if (config_->client_tls() && config_->server_tls != ServerTls::disable) {
     spdlog::warn(
         "event=tls_both_legs note=\"SCRAM channel binding cannot span two TLS sessions: "
-        "clients that authenticate with SCRAM over TLS must set channel_binding=disable\"");
+        "clients that authenticate with SCRAM over TLS must set channel_binding=disable, "
+        "unless pgtally presents the server's own certificate\"");
   }
   for (auto& worker : workers_) {
     guards_.push_back(asio::make_work_guard(worker->context()));

@@ -363,55 +363,42 @@ awaitable<void> Session::client_to_server() {
   arm_deadline(kCloseGrace);
 }
 
-// Until the first ReadyForQuery, server messages are gathered whole so the relay can read
-// BackendKeyData and may edit AuthenticationSASL; after it, bytes stream through.
-awaitable<bool> Session::relay_startup_reply(std::string& pending,
+// Until the first ReadyForQuery, server messages are gathered whole (wire::StartupReply) so
+// the relay can read BackendKeyData and may edit AuthenticationSASL; after it, bytes stream.
+awaitable<bool> Session::relay_startup_reply(wire::StartupReply& reply,
                                              std::span<const std::byte> chunk) {
-  pending.append(wire::as_chars(chunk));
-  std::string out;
-  std::size_t used = 0;
   const auto at = analyzer::Clock::now();
   auto wanted = [this](char type, std::uint32_t length) {
     return head_wanted(Direction::server_to_client, type, length);
   };
   auto seen = [this, at](const wire::Frame& frame) { on_server_frame(frame, at); };
-  while (in_startup_) {
-    const auto rest = wire::as_bytes(pending).subspan(used);
-    const auto size = wire::complete_message_size(rest, wire::kDefaultMaxMessageLength);
-    if (!size) {
-      spdlog::warn("event=server_protocol_error conn={}", id_);
-      co_return false;
-    }
-    if (*size == 0) break;
-    const auto message = rest.first(*size);
+  std::string out;
+  std::string rest;
+  const bool valid = reply.feed(chunk, out, rest, [&](std::span<const std::byte> message) {
     const auto payload = message.subspan(wire::kMessageHeaderSize);
-    const char type = static_cast<char>(message[0]);
-    std::optional<std::string> edited;
-    if (type == wire::backend::kAuthentication && strip_scram_plus_) {
-      edited = wire::strip_scram_plus(message);
-    } else if (type == wire::backend::kBackendKeyData) {
-      backend_key_ = wire::parse_backend_key_data(payload);
-      if (backend_key_) worker_.shared().cancels.add(backend_key_->pid, backend_key_->key);
-    } else if (type == wire::backend::kErrorResponse) {
-      const auto fields = wire::parse_error_fields(payload);
-      if (fields && fields->sqlstate == "53300" && observer_) {
-        observer_->on_refused(analyzer::Refuser::server, at);
-      }
-    } else if (type == wire::backend::kReadyForQuery) {
-      in_startup_ = false;
-      deadline_.cancel();
+    switch (static_cast<char>(message[0])) {
+      case wire::backend::kBackendKeyData:
+        backend_key_ = wire::parse_backend_key_data(payload);
+        if (backend_key_) worker_.shared().cancels.add(backend_key_->pid, backend_key_->key);
+        break;
+      case wire::backend::kErrorResponse:
+        if (const auto fields = wire::parse_error_fields(payload);
+            fields && fields->sqlstate == "53300" && observer_) {
+          observer_->on_refused(analyzer::Refuser::server, at);
+        }
+        break;
+      default:
+        break;
     }
-    server_framer_.feed(edited ? wire::as_bytes(*edited) : message, wanted, seen);
-    out.append(edited ? *edited : std::string(wire::as_chars(message)));
-    used += *size;
+    server_framer_.feed(message, wanted, seen);
+  });
+  if (!valid || server_framer_.feed(wire::as_bytes(rest), wanted, seen) != wire::FrameError::none) {
+    spdlog::warn("event=server_protocol_error conn={}", id_);
+    co_return false;
   }
-  if (!in_startup_) {
-    const auto rest = wire::as_bytes(pending).subspan(used);
-    if (server_framer_.feed(rest, wanted, seen) != wire::FrameError::none) co_return false;
-    out.append(wire::as_chars(rest));
-    std::string().swap(pending);
-  } else {
-    pending.erase(0, used);
+  if (reply.done()) {
+    in_startup_ = false;
+    deadline_.cancel();
   }
   sys::error_code ec;
   if (!out.empty()) co_await client_.write_all(wire::as_bytes(out), ec);
@@ -422,7 +409,7 @@ awaitable<void> Session::server_to_client() {
   auto self = shared_from_this();
   sys::error_code ec;
   const bool observe = observer_ != nullptr;
-  std::string startup_pending;
+  wire::StartupReply startup_reply(strip_scram_plus_);
   for (;;) {
     co_await server_->wait_readable(ec);
     if (ec) break;
@@ -432,7 +419,7 @@ awaitable<void> Session::server_to_client() {
     if (n == 0) continue;
     const auto chunk = lease.bytes().first(n);
     if (in_startup_) {
-      if (!co_await relay_startup_reply(startup_pending, chunk)) break;
+      if (!co_await relay_startup_reply(startup_reply, chunk)) break;
       continue;
     }
     const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};

@@ -15,6 +15,7 @@
 #include "proxy/wire/framer.hpp"
 #include "proxy/wire/messages.hpp"
 #include "proxy/wire/startup.hpp"
+#include "proxy/wire/startup_reply.hpp"
 
 namespace pgtally {
 
@@ -47,7 +48,7 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<void> send_to_client(std::string message);
   awaitable<void> client_to_server();
   awaitable<void> server_to_client();
-  awaitable<bool> relay_startup_reply(std::string& pending, std::span<const std::byte> chunk);
+  awaitable<bool> relay_startup_reply(wire::StartupReply& reply, std::span<const std::byte> chunk);
 
   void on_client_frame(const wire::Frame& frame, analyzer::TimePoint at);
   void on_server_frame(const wire::Frame& frame, analyzer::TimePoint at);
