@@ -91,4 +91,59 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   return result;
 }
 
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
+                                     const ProcessOptions& options) {
+  if (argv.empty()) throw std::invalid_argument("BackgroundProcess: empty argv");
+  std::string templ = "/tmp/pgtally-process-XXXXXX";
+  const int out_fd = ::mkstemp(templ.data());
+  if (out_fd < 0) throw std::runtime_error("BackgroundProcess: mkstemp failed");
+  output_path_ = templ;
+  const int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("BackgroundProcess: fork failed");
+  if (pid == 0) exec_child(argv, options, in_fd, out_fd);
+  ::close(in_fd);
+  ::close(out_fd);
+  pid_ = pid;
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (!exit_code_) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  ::unlink(output_path_.c_str());
+}
+
+void BackgroundProcess::signal(int number) const { ::kill(pid_, number); }
+
+std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds deadline) {
+  if (exit_code_) return exit_code_;
+  const auto until = Clock::now() + deadline;
+  for (;;) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      return exit_code_;
+    }
+    if (Clock::now() > until) return std::nullopt;
+    ::usleep(10000);  // poll interval
+  }
+}
+
+std::string BackgroundProcess::output() const {
+  std::string out;
+  const int fd = ::open(output_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  std::array<char, 8192> buf{};
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n <= 0) break;
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
 }  // namespace pgtally::testing

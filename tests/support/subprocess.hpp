@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +30,29 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
 std::vector<std::string> as_user_prefix(const std::string& user);
 
 bool running_as_root();
+
+// A program left running while the test works with it (a pgtally under test). Its output goes
+// to a file; the destructor kills it if it is still running.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv,
+                             const ProcessOptions& options = {});
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  BackgroundProcess(BackgroundProcess&&) = delete;
+  BackgroundProcess& operator=(BackgroundProcess&&) = delete;
+
+  void signal(int number) const;
+  // The exit code once it exits within `deadline` (-1 for a signal), else nullopt.
+  std::optional<int> wait(std::chrono::milliseconds deadline);
+  [[nodiscard]] std::string output() const;
+  [[nodiscard]] int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+  std::optional<int> exit_code_;
+  std::string output_path_;
+};
 
 }  // namespace pgtally::testing
