@@ -1,0 +1,20 @@
+// Arbitrary bytes as a client's first packet and as the server's error and auth messages:
+// the parsers must answer or refuse, never crash.
+#include <cstddef>
+#include <cstdint>
+
+#include "proxy/wire/messages.hpp"
+#include "proxy/wire/startup.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto bytes = std::as_bytes(std::span(data, size));
+  const auto parsed = pgtally::wire::parse_startup_packet(bytes);
+  if (const auto* message = std::get_if<pgtally::wire::StartupMessage>(&parsed)) {
+    if (message->parameter("user").empty()) __builtin_trap();  // refused earlier
+  }
+  (void)pgtally::wire::parse_error_fields(bytes);
+  (void)pgtally::wire::strip_scram_plus(bytes);
+  (void)pgtally::wire::parse_backend_key_data(bytes);
+  (void)pgtally::wire::complete_message_size(bytes, 1U << 20U);
+  return 0;
+}
