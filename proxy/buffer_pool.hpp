@@ -12,7 +12,7 @@ namespace pgtally {
 
 class BufferPool {
  public:
-  static constexpr std::size_t kBufferSize = 64 * 1024;
+  static constexpr std::size_t kBufferSize = std::size_t{64} * 1024;
   static constexpr std::size_t kMaxIdleBuffers = 64;
 
   class Lease {

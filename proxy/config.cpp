@@ -18,8 +18,10 @@ std::vector<std::string> split_list(std::string_view text) {
   while (!text.empty()) {
     const auto comma = text.find(',');
     std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
     if (!item.empty()) out.emplace_back(item);
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
@@ -39,9 +41,12 @@ std::optional<Int> parse_int(std::string_view text) {
 
 std::string_view to_string(ServerTls mode) {
   switch (mode) {
-    case ServerTls::disable: return "disable";
-    case ServerTls::prefer: return "prefer";
-    case ServerTls::require: return "require";
+    case ServerTls::disable:
+      return "disable";
+    case ServerTls::prefer:
+      return "prefer";
+    case ServerTls::require:
+      return "require";
   }
   return "disable";
 }
@@ -70,16 +75,27 @@ namespace {
 
 struct IniContents {
   std::map<std::string, std::string, std::less<>> values;  // [pgtally] only
-  std::string unknown;                                      // first unknown section or key
+  std::string unknown;                                     // first unknown section or key
 };
 
 int collect(void* user, const char* section, const char* name, const char* value) {
   auto& contents = *static_cast<IniContents*>(user);
-  static const std::set<std::string, std::less<>> known = {
-      "listen", "unix_socket_dir", "unix_socket_port", "upstream", "threads", "max_client_conn",
-      "startup_timeout", "connect_timeout", "shutdown_timeout", "max_message_bytes",
-      "client_tls_cert_file", "client_tls_key_file", "server_tls", "server_tls_ca_file",
-      "log_file", "log_level"};
+  static const std::set<std::string, std::less<>> known = {"listen",
+                                                           "unix_socket_dir",
+                                                           "unix_socket_port",
+                                                           "upstream",
+                                                           "threads",
+                                                           "max_client_conn",
+                                                           "startup_timeout",
+                                                           "connect_timeout",
+                                                           "shutdown_timeout",
+                                                           "max_message_bytes",
+                                                           "client_tls_cert_file",
+                                                           "client_tls_key_file",
+                                                           "server_tls",
+                                                           "server_tls_ca_file",
+                                                           "log_file",
+                                                           "log_level"};
   if (std::string_view(section) != kSection) {
     if (contents.unknown.empty()) contents.unknown = fmt::format("section [{}]", section);
     return 1;
@@ -94,20 +110,19 @@ int collect(void* user, const char* section, const char* name, const char* value
 
 }  // namespace
 
-std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& path,
-                                                   Config base) {
+std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& path, Config base) {
   IniContents contents;
   const int parse_error = ini_parse(path.c_str(), collect, &contents);
   if (parse_error < 0) {
     return ConfigError{fmt::format("cannot read config file {}", path.string())};
   }
   if (parse_error > 0) {
-    return ConfigError{fmt::format("config file {}: syntax error on line {}", path.string(),
-                                   parse_error)};
+    return ConfigError{
+        fmt::format("config file {}: syntax error on line {}", path.string(), parse_error)};
   }
   if (!contents.unknown.empty()) {
-    return ConfigError{fmt::format("config file {}: unknown {} (pgtally reads [{}])",
-                                   path.string(), contents.unknown, kSection)};
+    return ConfigError{fmt::format("config file {}: unknown {} (pgtally reads [{}])", path.string(),
+                                   contents.unknown, kSection)};
   }
   Config config = std::move(base);
   config.config_file = path;
@@ -123,8 +138,8 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
     return it == contents.values.end() ? std::string() : it->second;
   };
   auto bad = [&](const char* key, std::string_view why) {
-    return ConfigError{fmt::format("config file {}: {} = '{}': {}", path.string(), key, get(key),
-                                   why)};
+    return ConfigError{
+        fmt::format("config file {}: {} = '{}': {}", path.string(), key, get(key), why)};
   };
   if (ini.HasValue(section, "listen")) config.listen = split_list(get("listen"));
   if (ini.HasValue(section, "unix_socket_dir")) config.unix_socket_dir = get("unix_socket_dir");
@@ -150,9 +165,9 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
     unsigned* target;
   };
   unsigned unix_port = config.unix_socket_port;
-  for (const Number n : {Number{"threads", &config.threads},
-                         Number{"max_client_conn", &config.max_client_conn},
-                         Number{"unix_socket_port", &unix_port}}) {
+  for (const Number n :
+       {Number{"threads", &config.threads}, Number{"max_client_conn", &config.max_client_conn},
+        Number{"unix_socket_port", &unix_port}}) {
     if (!ini.HasValue(section, n.key)) continue;
     const auto value = parse_int<unsigned>(get(n.key));
     if (!value) return bad(n.key, "expected a whole number");
@@ -186,13 +201,12 @@ std::optional<ConfigError> validate(const Config& config) {
   }
   for (const auto& address : config.listen) {
     if (!parse_host_port(address)) {
-      return ConfigError{fmt::format("listen address '{}' is not host:port or [v6]:port",
-                                     address)};
+      return ConfigError{fmt::format("listen address '{}' is not host:port or [v6]:port", address)};
     }
   }
   if (!parse_host_port(config.upstream)) {
-    return ConfigError{fmt::format(
-        "upstream '{}' is not host:port, [v6]:port or /socket/dir:port", config.upstream)};
+    return ConfigError{fmt::format("upstream '{}' is not host:port, [v6]:port or /socket/dir:port",
+                                   config.upstream)};
   }
   if (config.threads == 0 || config.threads > 256) {
     return ConfigError{fmt::format("threads = {}: expected 1 to 256", config.threads)};

@@ -30,8 +30,8 @@ Result exec(PGconn* conn, const std::string& sql) {
 int sample_traffic(const std::string& conninfo) {
   Connection conn(PQconnectdb(conninfo.c_str()), &PQfinish);
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    throw std::runtime_error(fmt::format("cannot connect through pgtally: {}",
-                                         PQerrorMessage(conn.get())));
+    throw std::runtime_error(
+        fmt::format("cannot connect through pgtally: {}", PQerrorMessage(conn.get())));
   }
   exec(conn.get(),
        "CREATE TABLE IF NOT EXISTS categories (id serial PRIMARY KEY, name text NOT NULL);"
@@ -48,8 +48,8 @@ int sample_traffic(const std::string& conninfo) {
   for (int row = 0; row < PQntuples(products.get()); ++row) {
     const char* category = PQgetvalue(products.get(), row, 1);
     const char* params[] = {category};
-    Result r(PQexecParams(conn.get(), "SELECT id, name FROM categories WHERE id = $1", 1,
-                          nullptr, params, nullptr, nullptr, 0),
+    Result r(PQexecParams(conn.get(), "SELECT id, name FROM categories WHERE id = $1", 1, nullptr,
+                          params, nullptr, nullptr, 0),
              &PQclear);
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
       throw std::runtime_error(fmt::format("demo query failed: {}", PQerrorMessage(conn.get())));
@@ -78,9 +78,9 @@ int run_demo(Config config, bool once) {
     proxy->start();
   }
   const auto endpoint = proxy->tcp_endpoints().at(0);
-  const auto conninfo = fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}",
-                                    endpoint.port(), testing::kTrustUser, testing::kTrustUser,
-                                    testing::kTestDatabase);
+  const auto conninfo =
+      fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}", endpoint.port(),
+                  testing::kTrustUser, testing::kTrustUser, testing::kTestDatabase);
   const int queries = sample_traffic(conninfo);
   const auto url = fmt::format("postgres://{0}:{0}@127.0.0.1:{1}/{2}", testing::kTrustUser,
                                endpoint.port(), testing::kTestDatabase);

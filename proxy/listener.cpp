@@ -20,8 +20,7 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 // Accept errors that mean "try again later" (out of descriptors, aborted handshakes).
 bool transient(const sys::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::connection_aborted ||
-         ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
-         ec.value() == ENFILE;
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory || ec.value() == ENFILE;
 }
 
 template <typename Socket>
@@ -29,10 +28,10 @@ void hand_off(Proxy& proxy, Worker& worker, Socket socket, std::string address) 
   const auto count = proxy.shared().clients.fetch_add(1, std::memory_order_relaxed) + 1;
   const bool over_limit = count > proxy.config().max_client_conn;
   proxy.shared().counters.accepted.fetch_add(1, std::memory_order_relaxed);
-  asio::post(worker.context(), [&worker, socket = std::move(socket),
-                                address = std::move(address), over_limit]() mutable {
-    auto session =
-        std::make_shared<Session>(worker, Stream(std::move(socket)), std::move(address), over_limit);
+  asio::post(worker.context(), [&worker, socket = std::move(socket), address = std::move(address),
+                                over_limit]() mutable {
+    auto session = std::make_shared<Session>(worker, Stream(std::move(socket)), std::move(address),
+                                             over_limit);
     Session::start(session);
   });
 }
@@ -72,9 +71,9 @@ Listener::Listener(Proxy& proxy, asio::io_context& context,
     Protocol::socket probe(context);
     probe.connect(Protocol::endpoint(socket_path.string()), ec);
     if (!ec) {
-      throw std::runtime_error(fmt::format(
-          "cannot listen on {}: another server is accepting connections there",
-          socket_path.string()));
+      throw std::runtime_error(
+          fmt::format("cannot listen on {}: another server is accepting connections there",
+                      socket_path.string()));
     }
     ec = {};
     std::filesystem::remove(socket_path, fs_ec);

@@ -19,9 +19,9 @@ namespace pgtally {
 struct MessageSeen {
   wire::Direction direction = wire::Direction::client_to_server;
   char type = 0;
-  std::uint32_t length = 0;          // as on the wire (payload + 4)
-  std::span<const std::byte> head;   // the first payload bytes, as many as head_wanted asked
-  analyzer::TimePoint at;            // when the read that completed the head returned
+  std::uint32_t length = 0;         // as on the wire (payload + 4)
+  std::span<const std::byte> head;  // the first payload bytes, as many as head_wanted asked
+  analyzer::TimePoint at;           // when the read that completed the head returned
 };
 
 struct SessionStarted {

@@ -26,7 +26,9 @@ Proxy::Proxy(Config config, std::shared_ptr<ObserverFactory> observers)
   }
 }
 
-Proxy::~Proxy() { shutdown(std::chrono::milliseconds(0)); }
+Proxy::~Proxy() {
+  shutdown(std::chrono::milliseconds(0));
+}
 
 template <typename Fn>
 void Proxy::run_on(Worker& worker, Fn&& fn) {
@@ -54,7 +56,8 @@ void Proxy::start() {
                       fmt::format(".s.PGSQL.{}", config_->unix_socket_port);
     listeners_.push_back(std::make_unique<Listener>(*this, context, path));
   }
-  for (auto& listener : listeners_) listener->start();
+  for (auto& listener : listeners_)
+    listener->start();
   if (config_->client_tls() && config_->server_tls != ServerTls::disable) {
     spdlog::warn(
         "event=tls_both_legs note=\"SCRAM channel binding cannot span two TLS sessions: "
@@ -114,23 +117,29 @@ void Proxy::shutdown(std::chrono::milliseconds drain) {
   if (!started_ || stopped_) return;
   stopped_ = true;
   run_on(*workers_.front(), [this] {
-    for (auto& listener : listeners_) listener->close();
+    for (auto& listener : listeners_)
+      listener->close();
   });
   spdlog::info("event=shutdown_started clients={} drain_ms={}", clients(), drain.count());
   const auto deadline = Clock::now() + drain;
-  while (clients() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(kDrainPoll);
+  while (clients() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(kDrainPoll);
   for (auto& worker : workers_) {
     run_on(*worker, [&worker] {
       // Copy: terminating may end a session and remove it from the set.
       const auto sessions = worker->sessions();
-      for (Session* session : sessions) session->terminate();
+      for (Session* session : sessions)
+        session->terminate();
     });
   }
   const auto grace = Clock::now() + kTerminateGrace;
-  while (clients() > 0 && Clock::now() < grace) std::this_thread::sleep_for(kDrainPoll);
+  while (clients() > 0 && Clock::now() < grace)
+    std::this_thread::sleep_for(kDrainPoll);
   guards_.clear();
-  for (auto& worker : workers_) worker->context().stop();
-  for (auto& thread : threads_) thread.join();
+  for (auto& worker : workers_)
+    worker->context().stop();
+  for (auto& thread : threads_)
+    thread.join();
   threads_.clear();
   listeners_.clear();
   spdlog::info("event=shutdown_done clients_left={}", clients());

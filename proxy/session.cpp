@@ -19,18 +19,28 @@ using wire::Direction;
 constexpr std::chrono::milliseconds kCloseGrace{std::chrono::seconds(5)};
 constexpr int kMaxStartupRounds = 4;  // SSLRequest, GSSENCRequest, StartupMessage, and spare
 
-bool is_abort(const sys::error_code& ec) { return ec == asio::error::operation_aborted; }
+bool is_abort(const sys::error_code& ec) {
+  return ec == asio::error::operation_aborted;
+}
 
 std::string_view reason_name(CloseReason reason) {
   switch (reason) {
-    case CloseReason::client_terminated: return "client_terminated";
-    case CloseReason::client_disconnected: return "client_disconnected";
-    case CloseReason::server_closed: return "server_closed";
-    case CloseReason::protocol_error: return "protocol_error";
-    case CloseReason::startup_timeout: return "startup_timeout";
-    case CloseReason::upstream_unreachable: return "upstream_unreachable";
-    case CloseReason::refused: return "refused";
-    case CloseReason::shutdown: return "shutdown";
+    case CloseReason::client_terminated:
+      return "client_terminated";
+    case CloseReason::client_disconnected:
+      return "client_disconnected";
+    case CloseReason::server_closed:
+      return "server_closed";
+    case CloseReason::protocol_error:
+      return "protocol_error";
+    case CloseReason::startup_timeout:
+      return "startup_timeout";
+    case CloseReason::upstream_unreachable:
+      return "upstream_unreachable";
+    case CloseReason::refused:
+      return "refused";
+    case CloseReason::shutdown:
+      return "shutdown";
   }
   return "unknown";
 }
@@ -111,7 +121,7 @@ void Session::terminate() noexcept {
 
 // Ends the relay with an error for the client. The server pump is the only writer towards the
 // client, so it sends the error once it stops at a message boundary.
-void Session::fail_client(std::string sqlstate, std::string message) {
+void Session::fail_client(std::string_view sqlstate, std::string_view message) {
   if (!error_for_client_) {
     error_for_client_ = wire::error_response("FATAL", sqlstate, message);
   }
@@ -149,8 +159,8 @@ awaitable<void> Session::run() {
     co_return;
   }
   if (observer_) {
-    observer_->on_started(SessionStarted{id_, client_address_, startup->message.parameters,
-                                         analyzer::Clock::now()});
+    observer_->on_started(
+        SessionStarted{id_, client_address_, startup->message.parameters, analyzer::Clock::now()});
   }
 
   auto upstream = co_await connect_upstream(*config, worker_.shared().tls.to_server.get());
@@ -175,9 +185,8 @@ awaitable<void> Session::run() {
     close_both();
     co_return;
   }
-  spdlog::debug("event=session_start conn={} client={} user={} database={}", id_,
-                client_address_, startup->message.parameter("user"),
-                startup->message.parameter("database"));
+  spdlog::debug("event=session_start conn={} client={} user={} database={}", id_, client_address_,
+                startup->message.parameter("user"), startup->message.parameter("database"));
   startup.reset();
 
   server_pump_running_ = true;

@@ -57,7 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm_deadline(std::chrono::milliseconds after);
   void set_reason(analyzer::CloseReason reason);
   void close_both() noexcept;
-  void fail_client(std::string sqlstate, std::string message);
+  void fail_client(std::string_view sqlstate, std::string_view message);
 
   Worker& worker_;
   Stream client_;
@@ -74,8 +74,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<analyzer::CloseReason> reason_;
   std::uint32_t outstanding_ = 0;  // Query, Sync and FunctionCall not yet answered by 'Z'
   bool over_limit_;
-  bool terminated_ = false;   // the client sent Terminate
-  bool in_startup_ = true;    // until the server's first ReadyForQuery
+  bool terminated_ = false;  // the client sent Terminate
+  bool in_startup_ = true;   // until the server's first ReadyForQuery
   bool strip_scram_plus_ = false;
   bool server_pump_running_ = false;
   bool closed_ = false;

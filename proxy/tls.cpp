@@ -12,8 +12,8 @@ void load(Fn&& fn, std::string_view what, const std::string& path) {
   boost::system::error_code ec;
   fn(ec);
   if (ec) {
-    throw std::runtime_error(fmt::format("cannot load TLS {} from {}: {}", what, path,
-                                         ec.message()));
+    throw std::runtime_error(
+        fmt::format("cannot load TLS {} from {}: {}", what, path, ec.message()));
   }
 }
 
@@ -28,10 +28,11 @@ TlsContexts make_tls_contexts(const Config& config) {
                      asio::ssl::context::no_tlsv1_1);
     load([&](auto& ec) { ctx->use_certificate_chain_file(config.client_tls_cert_file, ec); },
          "certificate", config.client_tls_cert_file);
-    load([&](auto& ec) {
-      ctx->use_private_key_file(config.client_tls_key_file, asio::ssl::context::pem, ec);
-    },
-         "private key", config.client_tls_key_file);
+    load(
+        [&](auto& ec) {
+          ctx->use_private_key_file(config.client_tls_key_file, asio::ssl::context::pem, ec);
+        },
+        "private key", config.client_tls_key_file);
     contexts.to_clients = std::move(ctx);
   }
   if (config.server_tls != ServerTls::disable) {

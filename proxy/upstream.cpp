@@ -41,8 +41,7 @@ awaitable<UpstreamConnection> connect_upstream(const Config& config,
   if (target->host.starts_with('/')) {
     const std::string path = fmt::format("{}/.s.PGSQL.{}", target->host, target->port);
     Stream::Unix socket(executor);
-    co_await connect_within(socket, Stream::Unix::endpoint_type(path), config.connect_timeout,
-                            ec);
+    co_await connect_within(socket, Stream::Unix::endpoint_type(path), config.connect_timeout, ec);
     if (ec) {
       co_return UpstreamConnection{
           std::nullopt, fmt::format("cannot connect to the PostgreSQL server on socket {}: {}",
@@ -52,12 +51,12 @@ awaitable<UpstreamConnection> connect_upstream(const Config& config,
   }
 
   asio::ip::tcp::resolver resolver(executor);
-  const auto endpoints = co_await resolver.async_resolve(
-      target->host, std::to_string(target->port), asio::redirect_error(use_awaitable, ec));
+  const auto endpoints = co_await resolver.async_resolve(target->host, std::to_string(target->port),
+                                                         asio::redirect_error(use_awaitable, ec));
   if (ec || endpoints.empty()) {
     co_return UpstreamConnection{
-        std::nullopt, fmt::format("cannot resolve the PostgreSQL server host {}: {}",
-                                  target->host, ec.message())};
+        std::nullopt, fmt::format("cannot resolve the PostgreSQL server host {}: {}", target->host,
+                                  ec.message())};
   }
   Stream::Tcp socket(executor);
   for (const auto& entry : endpoints) {
@@ -67,9 +66,9 @@ awaitable<UpstreamConnection> connect_upstream(const Config& config,
     if (!ec) break;
   }
   if (ec) {
-    co_return UpstreamConnection{
-        std::nullopt, fmt::format("cannot connect to the PostgreSQL server at {}: {}",
-                                  config.upstream, ec.message())};
+    co_return UpstreamConnection{std::nullopt,
+                                 fmt::format("cannot connect to the PostgreSQL server at {}: {}",
+                                             config.upstream, ec.message())};
   }
   Stream stream(std::move(socket));
   if (tls_context == nullptr) co_return UpstreamConnection{std::move(stream), {}};

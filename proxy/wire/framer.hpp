@@ -17,8 +17,8 @@ namespace pgtally::wire {
 
 struct Frame {
   char type = 0;
-  std::uint32_t length = 0;            // as on the wire: payload + the 4 length bytes
-  std::span<const std::byte> head;     // the first payload bytes, as many as were asked for
+  std::uint32_t length = 0;         // as on the wire: payload + the 4 length bytes
+  std::span<const std::byte> head;  // the first payload bytes, as many as were asked for
 };
 
 enum class FrameError : std::uint8_t { none, length_too_small, length_too_large };
@@ -74,9 +74,8 @@ FrameError Framer::feed(std::span<const std::byte> bytes, HeadWanted&& head_want
       if (length_ > max_length_) return error_ = FrameError::length_too_large;
       in_body_ = true;
       body_left_ = length_ - 4;
-      const std::uint32_t want =
-          std::min<std::uint32_t>(static_cast<std::uint32_t>(head_wanted(type_, length_)),
-                                  body_left_);
+      const std::uint32_t want = std::min<std::uint32_t>(
+          static_cast<std::uint32_t>(head_wanted(type_, length_)), body_left_);
       if (want <= size - at) {
         on_frame(Frame{type_, length_, bytes.subspan(at, want)});
       } else {

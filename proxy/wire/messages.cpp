@@ -81,13 +81,26 @@ std::optional<ErrorFields> parse_error_fields(std::span<const std::byte> payload
     if (end == std::string_view::npos) return std::nullopt;
     const std::string_view value = rest.substr(1, end - 1);
     switch (code) {
-      case 'S': localized_severity = value; break;
-      case 'V': fields.severity = value; break;
-      case 'C': fields.sqlstate = value; break;
-      case 'n': fields.constraint = value; break;
-      case 't': fields.table = value; break;
-      case 'c': fields.column = value; break;
-      default: break;  // M, D, H, W, ... quote values: never kept
+      case 'S':
+        localized_severity = value;
+        break;
+      case 'V':
+        fields.severity = value;
+        break;
+      case 'C':
+        fields.sqlstate = value;
+        break;
+      case 'n':
+        fields.constraint = value;
+        break;
+      case 't':
+        fields.table = value;
+        break;
+      case 'c':
+        fields.column = value;
+        break;
+      default:
+        break;  // M, D, H, W, ... quote values: never kept
     }
     rest.remove_prefix(end + 1);
   }

@@ -40,8 +40,7 @@ StartupPacket parse_parameters(std::uint32_t version, std::span<const std::byte>
     rest.remove_prefix(value_end + 1);
   }
   if (rest.size() != 1 || rest.front() != '\0') {
-    return StartupError{"08P01",
-                        "invalid startup packet layout: expected terminator as last byte"};
+    return StartupError{"08P01", "invalid startup packet layout: expected terminator as last byte"};
   }
   if (message.parameter("user").empty()) {
     return StartupError{"28000", "no PostgreSQL user name specified in startup packet"};

@@ -14,7 +14,9 @@ namespace {
 
 using Conn = std::unique_ptr<PGconn, decltype(&PQfinish)>;
 
-Conn connect(const std::string& conninfo) { return {PQconnectdb(conninfo.c_str()), &PQfinish}; }
+Conn connect(const std::string& conninfo) {
+  return {PQconnectdb(conninfo.c_str()), &PQfinish};
+}
 
 std::string scalar(PGconn* conn, const char* sql) {
   std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn, sql), &PQclear);
@@ -40,15 +42,14 @@ TEST_P(HarnessAuth, RoleConnectsWithItsMethod) {
             c.expect_ssl);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Roles, HarnessAuth,
-    ::testing::Values(AuthCase{"Trust", kTrustUser, "disable", "false"},
-                      AuthCase{"Md5", kMd5User, "disable", "false"},
-                      AuthCase{"Scram", kScramUser, "disable", "false"},
-                      AuthCase{"ScramOverTls", kScramUser, "require", "true"}),
-    [](const ::testing::TestParamInfo<AuthCase>& param_info) {
-      return std::string(param_info.param.name);
-    });
+INSTANTIATE_TEST_SUITE_P(Roles, HarnessAuth,
+                         ::testing::Values(AuthCase{"Trust", kTrustUser, "disable", "false"},
+                                           AuthCase{"Md5", kMd5User, "disable", "false"},
+                                           AuthCase{"Scram", kScramUser, "disable", "false"},
+                                           AuthCase{"ScramOverTls", kScramUser, "require", "true"}),
+                         [](const ::testing::TestParamInfo<AuthCase>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 TEST(Harness, WrongPasswordIsRefused) {
   auto conn = connect(fmt::format("host=127.0.0.1 port={} user={} password=wrong dbname={}",
@@ -57,10 +58,11 @@ TEST(Harness, WrongPasswordIsRefused) {
 }
 
 TEST(Harness, Md5RoleReallyUsesMd5) {
-  EXPECT_EQ(postgres().psql(fmt::format(
-                "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = '{}'", kMd5User),
-                            "postgres"),
-            "md5\n");
+  EXPECT_EQ(
+      postgres().psql(
+          fmt::format("SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = '{}'", kMd5User),
+          "postgres"),
+      "md5\n");
 }
 
 }  // namespace

@@ -65,12 +65,10 @@ class AuthMatrix : public ::testing::Test {
 
   static std::string conninfo(Legs legs, std::string_view user, std::string_view extra = "") {
     return proxies_.at({legs.client_tls, legs.server_tls})
-        ->conninfo(user, fmt::format("sslmode={} {}", legs.client_tls ? "require" : "disable",
-                                     extra));
+        ->conninfo(user,
+                   fmt::format("sslmode={} {}", legs.client_tls ? "require" : "disable", extra));
   }
-  static RunningProxy& proxy(Legs legs) {
-    return *proxies_.at({legs.client_tls, legs.server_tls});
-  }
+  static RunningProxy& proxy(Legs legs) { return *proxies_.at({legs.client_tls, legs.server_tls}); }
 
   static std::map<std::pair<bool, bool>, std::unique_ptr<RunningProxy>> proxies_;
 };
@@ -93,9 +91,9 @@ TEST_F(AuthMatrix, EveryMethodOverEveryLegCombination) {
         if (PQstatus(conn.get()) != CONNECTION_OK) continue;
         EXPECT_EQ(PQsslInUse(conn.get()), client_tls ? 1 : 0);
         EXPECT_EQ(scalar(conn.get(), "SELECT current_user"), user);
-        EXPECT_EQ(scalar(conn.get(),
-                         "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
-                  server_tls ? "true" : "false");
+        EXPECT_EQ(
+            scalar(conn.get(), "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+            server_tls ? "true" : "false");
       }
     }
   }
@@ -128,8 +126,9 @@ TEST_F(AuthMatrix, ScramPlusWorksOverTwoTlsLegsWhenPgtallyPresentsTheServersCert
   // tls-server-end-point binds the server certificate's hash: the same certificate on both
   // legs gives both TLS sessions the same binding data.
   RunningProxy same_certificate(config_for({true, true}, true));
-  auto conn = connect_ok(same_certificate.conninfo(kScramUser, "sslmode=require "
-                                                               "channel_binding=require"));
+  auto conn = connect_ok(same_certificate.conninfo(kScramUser,
+                                                   "sslmode=require "
+                                                   "channel_binding=require"));
   EXPECT_EQ(scalar(conn.get(), "SELECT current_user"), kScramUser);
 }
 
@@ -146,8 +145,8 @@ TEST_F(AuthMatrix, RequiredChannelBindingWhereItCannotWorkFailsClearly) {
 TEST_F(AuthMatrix, PlainClientOfATlsServerIsNotOfferedScramPlus) {
   // Offered but impossible (the client has no TLS session to bind), so pgtally removes it.
   RawClient client(proxy({false, true}).port());
-  client.send(startup_packet(196608, {{"user", std::string(kScramUser)},
-                                      {"database", std::string(kTestDatabase)}}));
+  client.send(startup_packet(
+      196608, {{"user", std::string(kScramUser)}, {"database", std::string(kTestDatabase)}}));
   const auto offer = client.read_message();
   ASSERT_TRUE(offer.has_value());
   ASSERT_EQ(offer->type, 'R');

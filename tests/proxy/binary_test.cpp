@@ -100,9 +100,8 @@ TEST_F(Executable, SigtermDrainsThenEndsSessionsWith57P01) {
 }
 
 TEST_F(Executable, ClientLimitBeyondTheOpenFilesLimitIsRefusedAtStart) {
-  const auto result = run_process(
-      {PGTALLY_EXE, "--listen", fmt::format("127.0.0.1:{}", port_), "--max-client-conn",
-       "500000000"});
+  const auto result = run_process({PGTALLY_EXE, "--listen", fmt::format("127.0.0.1:{}", port_),
+                                   "--max-client-conn", "500000000"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("max_client_conn = 500000000"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("open-files limit is"), std::string::npos) << result.output;
@@ -112,13 +111,15 @@ TEST_F(Executable, LogNeverCarriesPasswordsOrQueryText) {
   write_config(10);
   auto pgtally = start();
   {
-    auto conn = connect_ok(fmt::format("host=127.0.0.1 port={} user={} password={} dbname={} "
-                                       "sslmode=disable",
-                                       port_, kScramUser, kScramUser, kTestDatabase));
+    auto conn =
+        connect_ok(fmt::format("host=127.0.0.1 port={} user={} password={} dbname={} "
+                               "sslmode=disable",
+                               port_, kScramUser, kScramUser, kTestDatabase));
     scalar(conn.get(), "SELECT 'secret-literal-4711'");
-    auto refused = connect(fmt::format("host=127.0.0.1 port={} user={} password=hunter2-secret "
-                                       "dbname={} sslmode=disable",
-                                       port_, kScramUser, kTestDatabase));
+    auto refused =
+        connect(fmt::format("host=127.0.0.1 port={} user={} password=hunter2-secret "
+                            "dbname={} sslmode=disable",
+                            port_, kScramUser, kTestDatabase));
   }
   pgtally->signal(SIGTERM);
   ASSERT_TRUE(pgtally->wait(std::chrono::seconds(60)).has_value());

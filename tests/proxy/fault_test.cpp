@@ -31,7 +31,9 @@ std::string message_of(const RawMessage& message) {
   return {};
 }
 
-std::string direct() { return postgres().conninfo() + " sslmode=disable"; }
+std::string direct() {
+  return postgres().conninfo() + " sslmode=disable";
+}
 
 // The proxy still serves ordinary clients.
 void expect_serving(const RunningProxy& proxy) {
@@ -49,8 +51,7 @@ TEST(Faults, UpstreamDownGives08006AndServesAgainWhenItIsBack) {
     postgres().start();
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(sqlstate_of(*reply), "08006");
-    EXPECT_NE(message_of(*reply).find("cannot connect to the PostgreSQL server"),
-              std::string::npos)
+    EXPECT_NE(message_of(*reply).find("cannot connect to the PostgreSQL server"), std::string::npos)
         << message_of(*reply);
     EXPECT_TRUE(client.closed_by_peer());
   }
@@ -112,8 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadStartup{"TwoGigabyteLength", length_prefixed(0x80000000U, "x"), "08P01"},
         BadStartup{"ProtocolVersion2", startup_packet(2U << 16U, {{"user", "x"}}), "0A000"},
         BadStartup{"NoUser", startup_packet(196608, {{"database", "x"}}), "28000"},
-        BadStartup{"ParameterWithoutValue",
-                   length_prefixed(13, std::string("\0\3\0\0user\0", 9)), "08P01"}),
+        BadStartup{"ParameterWithoutValue", length_prefixed(13, std::string("\0\3\0\0user\0", 9)),
+                   "08P01"}),
     [](const ::testing::TestParamInfo<BadStartup>& param_info) {
       return std::string(param_info.param.name);
     });

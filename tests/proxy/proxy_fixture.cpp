@@ -20,13 +20,17 @@ RunningProxy::RunningProxy(Config config) : proxy_(std::make_unique<Proxy>(std::
   proxy_->start();
 }
 
-RunningProxy::~RunningProxy() { proxy_->shutdown(std::chrono::milliseconds(0)); }
+RunningProxy::~RunningProxy() {
+  proxy_->shutdown(std::chrono::milliseconds(0));
+}
 
-std::uint16_t RunningProxy::port() const { return proxy_->tcp_endpoints().at(0).port(); }
+std::uint16_t RunningProxy::port() const {
+  return proxy_->tcp_endpoints().at(0).port();
+}
 
 std::string RunningProxy::conninfo(std::string_view user, std::string_view extra) const {
-  return fmt::format("host=127.0.0.1 port={} user={} password={} dbname={} {}", port(), user,
-                     user, kTestDatabase, extra);
+  return fmt::format("host=127.0.0.1 port={} user={} password={} dbname={} {}", port(), user, user,
+                     kTestDatabase, extra);
 }
 
 Connection connect(const std::string& conninfo) {

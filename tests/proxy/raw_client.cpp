@@ -44,7 +44,9 @@ RawClient::RawClient(std::uint16_t port, std::string_view host) {
   }
 }
 
-RawClient::~RawClient() { close(); }
+RawClient::~RawClient() {
+  close();
+}
 
 void RawClient::close() {
   if (fd_ >= 0) ::close(fd_);

@@ -30,8 +30,8 @@ class RawClient {
   std::optional<RawMessage> read_message(
       std::chrono::milliseconds deadline = std::chrono::seconds(30));
   // Exactly n bytes, or nullopt.
-  std::optional<std::string> read_bytes(std::size_t n, std::chrono::milliseconds deadline =
-                                                           std::chrono::seconds(30));
+  std::optional<std::string> read_bytes(
+      std::size_t n, std::chrono::milliseconds deadline = std::chrono::seconds(30));
   // True when the peer closes the connection before the deadline (pending bytes are skipped).
   bool closed_by_peer(std::chrono::milliseconds deadline = std::chrono::seconds(30));
   // Sends a v3 StartupMessage and reads until ReadyForQuery (trust auth only); returns the

@@ -81,9 +81,9 @@ TEST_F(Relay, ExtendedProtocolTextAndBinaryParameters) {
     const int lengths[] = {4};
     const int formats[] = {1};
     const Oid types[] = {23};
-    Result binary(PQexecParams(conn, "SELECT $1::int * 6", 1, types, binary_values, lengths,
-                               formats, 0),
-                  &PQclear);
+    Result binary(
+        PQexecParams(conn, "SELECT $1::int * 6", 1, types, binary_values, lengths, formats, 0),
+        &PQclear);
     auto more = result_lines(conn, binary.get());
     out.insert(out.end(), more.begin(), more.end());
     return out;
@@ -92,8 +92,7 @@ TEST_F(Relay, ExtendedProtocolTextAndBinaryParameters) {
 
 TEST_F(Relay, NamedPreparedStatementExecutedManyTimes) {
   same_both_ways([](PGconn* conn) {
-    Result prepared(PQprepare(conn, "square", "SELECT $1::int * $1::int", 1, nullptr),
-                    &PQclear);
+    Result prepared(PQprepare(conn, "square", "SELECT $1::int * $1::int", 1, nullptr), &PQclear);
     std::vector<std::string> out = result_lines(conn, prepared.get());
     for (int i = 0; i < 20; ++i) {
       const std::string value = std::to_string(i);
@@ -137,12 +136,14 @@ TEST_F(Relay, CopyInAndOut) {
     Result start(PQexec(conn, "COPY c FROM STDIN"), &PQclear);
     EXPECT_EQ(PQresultStatus(start.get()), PGRES_COPY_IN);
     std::string data;
-    for (int i = 0; i < 20000; ++i) data += fmt::format("{}\tname {}\n", i, i);
+    for (int i = 0; i < 20000; ++i)
+      data += fmt::format("{}\tname {}\n", i, i);
     EXPECT_EQ(PQputCopyData(conn, data.data(), static_cast<int>(data.size())), 1);
     EXPECT_EQ(PQputCopyEnd(conn, nullptr), 1);
     Result done(PQgetResult(conn), &PQclear);
     EXPECT_EQ(PQresultStatus(done.get()), PGRES_COMMAND_OK) << PQerrorMessage(conn);
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    while (PGresult* r = PQgetResult(conn))
+      PQclear(r);
     Result out_start(PQexec(conn, "COPY (SELECT * FROM c ORDER BY id) TO STDOUT"), &PQclear);
     EXPECT_EQ(PQresultStatus(out_start.get()), PGRES_COPY_OUT);
     std::string copied;
@@ -152,7 +153,8 @@ TEST_F(Relay, CopyInAndOut) {
       copied.append(buffer, static_cast<std::size_t>(n));
       PQfreemem(buffer);
     }
-    while (PGresult* r = PQgetResult(conn)) PQclear(r);
+    while (PGresult* r = PQgetResult(conn))
+      PQclear(r);
     EXPECT_EQ(copied, data);
     return std::vector<std::string>{std::to_string(copied.size()),
                                     scalar(conn, "SELECT count(*), sum(id) FROM c")};
@@ -169,15 +171,16 @@ TEST_F(Relay, RowsOfTensOfMegabytes) {
   const std::string value(PQgetvalue(r.get(), 0, 0), size);
   std::string expected;
   expected.reserve(size);
-  for (std::size_t i = 0; i < size / 2; ++i) expected += "ab";
+  for (std::size_t i = 0; i < size / 2; ++i)
+    expected += "ab";
   EXPECT_TRUE(value == expected);
   EXPECT_STREQ(PQgetvalue(r.get(), 0, 1), "end");
   // And a big value sent by the client.
   const std::string big(size, 'z');
   const char* values[] = {big.c_str()};
-  Result echo(PQexecParams(conn.get(), "SELECT length($1::text)", 1, nullptr, values, nullptr,
-                           nullptr, 0),
-              &PQclear);
+  Result echo(
+      PQexecParams(conn.get(), "SELECT length($1::text)", 1, nullptr, values, nullptr, nullptr, 0),
+      &PQclear);
   EXPECT_EQ(std::string(PQgetvalue(echo.get(), 0, 0)), std::to_string(size));
 }
 
@@ -216,13 +219,14 @@ TEST_F(Relay, CancelRequestReachesTheBackendOfTheSession) {
   Result r(PQgetResult(conn.get()), &PQclear);
   EXPECT_EQ(PQresultStatus(r.get()), PGRES_FATAL_ERROR);
   EXPECT_STREQ(PQresultErrorField(r.get(), PG_DIAG_SQLSTATE), "57014");
-  while (PGresult* rest = PQgetResult(conn.get())) PQclear(rest);
+  while (PGresult* rest = PQgetResult(conn.get()))
+    PQclear(rest);
   EXPECT_EQ(scalar(conn.get(), "SELECT 'still usable'"), "still usable");
 }
 
 TEST_F(Relay, UnixSocketAndIpv6Listeners) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   fmt::format("pgtally-sock-{}", ::getpid());
+  const auto dir =
+      std::filesystem::temp_directory_path() / fmt::format("pgtally-sock-{}", ::getpid());
   std::filesystem::create_directories(dir);
   Config config = proxy_config();
   config.listen = {"127.0.0.1:0", "[::1]:0"};
@@ -234,8 +238,8 @@ TEST_F(Relay, UnixSocketAndIpv6Listeners) {
   auto v6 = connect_ok(fmt::format("host=::1 port={} user={} dbname={} sslmode=disable",
                                    endpoints[1].port(), kTrustUser, kTestDatabase));
   EXPECT_EQ(scalar(v6.get(), "SELECT 'v6'"), "v6");
-  auto local = connect_ok(fmt::format("host={} port=7432 user={} dbname={}", dir.string(),
-                                      kTrustUser, kTestDatabase));
+  auto local = connect_ok(
+      fmt::format("host={} port=7432 user={} dbname={}", dir.string(), kTrustUser, kTestDatabase));
   EXPECT_EQ(scalar(local.get(), "SELECT 'unix'"), "unix");
   std::filesystem::remove_all(dir);
 }

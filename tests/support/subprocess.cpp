@@ -23,11 +23,13 @@ using Clock = std::chrono::steady_clock;
   ::dup2(in_fd, STDIN_FILENO);
   ::dup2(out_fd, STDOUT_FILENO);
   ::dup2(out_fd, STDERR_FILENO);
-  for (const auto& [key, value] : options.env) ::setenv(key.c_str(), value.c_str(), 1);
+  for (const auto& [key, value] : options.env)
+    ::setenv(key.c_str(), value.c_str(), 1);
   if (!options.workdir.empty() && ::chdir(options.workdir.c_str()) != 0) ::_exit(126);
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   ::execvp(args[0], args.data());
   ::_exit(127);
@@ -35,7 +37,9 @@ using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-bool running_as_root() { return ::geteuid() == 0; }
+bool running_as_root() {
+  return ::geteuid() == 0;
+}
 
 std::vector<std::string> as_user_prefix(const std::string& user) {
   if (!running_as_root()) return {};
@@ -116,7 +120,9 @@ BackgroundProcess::~BackgroundProcess() {
   ::unlink(output_path_.c_str());
 }
 
-void BackgroundProcess::signal(int number) const { ::kill(pid_, number); }
+void BackgroundProcess::signal(int number) const {
+  ::kill(pid_, number);
+}
 
 std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds deadline) {
   if (exit_code_) return exit_code_;

@@ -31,7 +31,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kBinDir = "/usr/lib/postgresql/15/bin";
 constexpr std::string_view kSuperuser = "postgres";
 
-std::string bin(std::string_view name) { return fmt::format("{}/{}", kBinDir, name); }
+std::string bin(std::string_view name) {
+  return fmt::format("{}/{}", kBinDir, name);
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path);
@@ -58,8 +60,8 @@ void give_to_postgres(const fs::path& path) {
 void run_checked(const std::vector<std::string>& argv, std::string_view what) {
   const ProcessResult result = run_process(argv);
   if (result.exit_code != 0) {
-    throw std::runtime_error(fmt::format("{} failed (exit {}): {}", what, result.exit_code,
-                                         result.output));
+    throw std::runtime_error(
+        fmt::format("{} failed (exit {}): {}", what, result.exit_code, result.output));
   }
 }
 
@@ -100,16 +102,15 @@ TempPostgres::TempPostgres(PostgresOptions options) : options_(std::move(options
         if (attempt == 4) throw;
       }
     }
-    psql(fmt::format(
-             "SET password_encryption = 'md5';"
-             "CREATE ROLE {md5} LOGIN PASSWORD '{md5}';"
-             "SET password_encryption = 'scram-sha-256';"
-             "CREATE ROLE {scram} LOGIN PASSWORD '{scram}';"
-             "CREATE ROLE {trust} LOGIN SUPERUSER PASSWORD '{trust}';"
-             "CREATE DATABASE {db} OWNER {trust};"
-             "GRANT ALL ON DATABASE {db} TO {md5}, {scram};",
-             fmt::arg("md5", kMd5User), fmt::arg("scram", kScramUser),
-             fmt::arg("trust", kTrustUser), fmt::arg("db", kTestDatabase)),
+    psql(fmt::format("SET password_encryption = 'md5';"
+                     "CREATE ROLE {md5} LOGIN PASSWORD '{md5}';"
+                     "SET password_encryption = 'scram-sha-256';"
+                     "CREATE ROLE {scram} LOGIN PASSWORD '{scram}';"
+                     "CREATE ROLE {trust} LOGIN SUPERUSER PASSWORD '{trust}';"
+                     "CREATE DATABASE {db} OWNER {trust};"
+                     "GRANT ALL ON DATABASE {db} TO {md5}, {scram};",
+                     fmt::arg("md5", kMd5User), fmt::arg("scram", kScramUser),
+                     fmt::arg("trust", kTrustUser), fmt::arg("db", kTestDatabase)),
          "postgres");
     psql(fmt::format("GRANT ALL ON SCHEMA public TO {}, {};", kMd5User, kScramUser));
   } catch (...) {
@@ -159,15 +160,15 @@ void TempPostgres::init_cluster() {
   conf += options_.extra_config;
   conf += "\n";
   write_file(data_ / "postgresql.conf", conf, true);
-  write_file(data_ / "pg_hba.conf", fmt::format("local all all trust\n"
-                                                "host all {md5} 127.0.0.1/32 md5\n"
-                                                "host all {md5} ::1/128 md5\n"
-                                                "host all {scram} 127.0.0.1/32 scram-sha-256\n"
-                                                "host all {scram} ::1/128 scram-sha-256\n"
-                                                "host all all 127.0.0.1/32 trust\n"
-                                                "host all all ::1/128 trust\n",
-                                                fmt::arg("md5", kMd5User),
-                                                fmt::arg("scram", kScramUser)));
+  write_file(data_ / "pg_hba.conf",
+             fmt::format("local all all trust\n"
+                         "host all {md5} 127.0.0.1/32 md5\n"
+                         "host all {md5} ::1/128 md5\n"
+                         "host all {scram} 127.0.0.1/32 scram-sha-256\n"
+                         "host all {scram} ::1/128 scram-sha-256\n"
+                         "host all all 127.0.0.1/32 trust\n"
+                         "host all all ::1/128 trust\n",
+                         fmt::arg("md5", kMd5User), fmt::arg("scram", kScramUser)));
 }
 
 void TempPostgres::start() {
@@ -188,7 +189,8 @@ void TempPostgres::start() {
     }
     ::setsid();
     std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    for (const auto& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
     ::_exit(127);
@@ -209,8 +211,8 @@ void TempPostgres::wait_ready() const {
   while (Clock::now() < deadline) {
     int status = 0;
     if (::waitpid(server_pid_, &status, WNOHANG) == server_pid_) {
-      throw std::runtime_error(fmt::format("postgres exited during start-up: {}",
-                                           read_file(dir_ / "server.log")));
+      throw std::runtime_error(
+          fmt::format("postgres exited during start-up: {}", read_file(dir_ / "server.log")));
     }
     if (PQping(ping.c_str()) == PQPING_OK) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval, not a wait
@@ -254,8 +256,8 @@ std::string TempPostgres::psql(std::string_view sql, std::string_view database) 
                    std::string(database), "-f", "-"},
                   options);
   if (result.exit_code != 0) {
-    throw std::runtime_error(fmt::format("psql failed (exit {}): {}", result.exit_code,
-                                         result.output));
+    throw std::runtime_error(
+        fmt::format("psql failed (exit {}): {}", result.exit_code, result.output));
   }
   return result.output;
 }

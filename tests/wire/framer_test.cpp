@@ -32,7 +32,9 @@ std::vector<Seen> frame_in_pieces(const std::string& stream, std::size_t piece, 
     const auto chunk = as_bytes(std::string_view(stream).substr(at, piece));
     const FrameError e = framer.feed(
         chunk, [cap](char, std::uint32_t) { return cap; },
-        [&seen](const Frame& f) { seen.push_back({f.type, f.length, std::string(as_chars(f.head))}); });
+        [&seen](const Frame& f) {
+          seen.push_back({f.type, f.length, std::string(as_chars(f.head))});
+        });
     if (e != FrameError::none) {
       if (error != nullptr) *error = e;
       return seen;

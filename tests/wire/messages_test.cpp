@@ -21,7 +21,8 @@ std::string sasl_offer(std::initializer_list<std::string_view> mechanisms) {
 }
 
 TEST(Messages, StripsScramPlusAndFixesTheLength) {
-  const auto stripped = strip_scram_plus(as_bytes(sasl_offer({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"})));
+  const auto stripped =
+      strip_scram_plus(as_bytes(sasl_offer({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"})));
   ASSERT_TRUE(stripped.has_value());
   EXPECT_EQ(*stripped, sasl_offer({"SCRAM-SHA-256"}));
 }
@@ -46,11 +47,11 @@ TEST(Messages, ErrorResponseRoundTripsItsSafeFields) {
 
 TEST(Messages, ErrorFieldsNeverKeepTheMessageOrDetail) {
   std::string body;
-  for (std::string_view f : {std::string_view("SERROR"), std::string_view("C23505"),
-                             std::string_view("MKey (email)=(secret@x) exists"),
-                             std::string_view("DKey (email)=(secret@x)"),
-                             std::string_view("nusers_email_key"), std::string_view("tusers"),
-                             std::string_view("cemail")}) {
+  for (std::string_view f :
+       {std::string_view("SERROR"), std::string_view("C23505"),
+        std::string_view("MKey (email)=(secret@x) exists"),
+        std::string_view("DKey (email)=(secret@x)"), std::string_view("nusers_email_key"),
+        std::string_view("tusers"), std::string_view("cemail")}) {
     body.append(f);
     body.push_back('\0');
   }

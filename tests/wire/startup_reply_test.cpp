@@ -38,10 +38,9 @@ Outcome feed_in_pieces(const std::string& stream, std::size_t piece, bool strip)
   Outcome outcome;
   for (std::size_t at = 0; at < stream.size(); at += piece) {
     std::string rest;
-    EXPECT_TRUE(reply.feed(as_bytes(std::string_view(stream).substr(at, piece)),
-                           outcome.forwarded, rest, [&](std::span<const std::byte> m) {
-                             outcome.types.push_back(static_cast<char>(m[0]));
-                           }));
+    EXPECT_TRUE(reply.feed(
+        as_bytes(std::string_view(stream).substr(at, piece)), outcome.forwarded, rest,
+        [&](std::span<const std::byte> m) { outcome.types.push_back(static_cast<char>(m[0])); }));
     outcome.rest += rest;
     if (reply.done() && at + piece < stream.size()) {
       // What follows ReadyForQuery streams past this filter.
@@ -66,8 +65,7 @@ TEST(StartupReply, DropsScramPlusWhenTheOfferArrivesInAnyNumberOfPieces) {
 }
 
 TEST(StartupReply, ForwardsUnchangedWhenNotStripping) {
-  const std::string stream =
-      sasl({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + message('Z', "I");
+  const std::string stream = sasl({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + message('Z', "I");
   EXPECT_EQ(feed_in_pieces(stream, 5, false).forwarded, stream);
 }
 

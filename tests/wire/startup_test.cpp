@@ -30,8 +30,9 @@ std::string startup_body(std::initializer_list<std::pair<std::string_view, std::
 }
 
 TEST(Startup, ParsesParameters) {
-  const auto p = packet(kProtocolV3, startup_body({{"user", "app"}, {"database", "shop"},
-                                                   {"application_name", "web"}}));
+  const auto p =
+      packet(kProtocolV3,
+             startup_body({{"user", "app"}, {"database", "shop"}, {"application_name", "web"}}));
   const auto parsed = parse_startup_packet(as_bytes(p));
   const auto* message = std::get_if<StartupMessage>(&parsed);
   ASSERT_NE(message, nullptr);
@@ -84,7 +85,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadStartup{"ShortCancel", packet(kCancelRequestCode, "1234"), "08P01"},
         BadStartup{"LongSsl", packet(kSslRequestCode, "x"), "08P01"},
         BadStartup{"Truncated", std::string("\0\0\0", 3), "08P01"}),
-    [](const ::testing::TestParamInfo<BadStartup>& param_info) { return std::string(param_info.param.name); });
+    [](const ::testing::TestParamInfo<BadStartup>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 TEST(Startup, LengthBounds) {
   EXPECT_TRUE(check_startup_length(7).has_value());
