@@ -16,7 +16,8 @@ Config proxy_config() {
   return config;
 }
 
-RunningProxy::RunningProxy(Config config) : proxy_(std::make_unique<Proxy>(std::move(config))) {
+RunningProxy::RunningProxy(Config config, std::shared_ptr<ObserverFactory> observers)
+    : proxy_(std::make_unique<Proxy>(std::move(config), std::move(observers))) {
   proxy_->start();
 }
 

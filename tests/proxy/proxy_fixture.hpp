@@ -26,7 +26,8 @@ Config proxy_config();
 // A pgtally in process; shut down (drain 0) by the destructor.
 class RunningProxy {
  public:
-  explicit RunningProxy(Config config = proxy_config());
+  explicit RunningProxy(Config config = proxy_config(),
+                        std::shared_ptr<ObserverFactory> observers = nullptr);
   ~RunningProxy();
   RunningProxy(const RunningProxy&) = delete;
   RunningProxy& operator=(const RunningProxy&) = delete;
