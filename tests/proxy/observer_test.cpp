@@ -64,9 +64,9 @@ class RecordingObserver final : public SessionObserver {
   void on_message(const MessageSeen& m) noexcept override {
     std::string head(wire::as_chars(m.head));
     if (!head.empty() && head.back() == '\0') head.pop_back();
-    recorder_.add(id_, fmt::format("{} {} {}{}",
-                                   m.direction == wire::Direction::client_to_server ? 'C' : 'S',
-                                   m.type, m.length, head.empty() ? "" : " " + head));
+    recorder_.add(
+        id_, fmt::format("{} {} {}{}", m.direction == wire::Direction::client_to_server ? 'C' : 'S',
+                         m.type, m.length, head.empty() ? "" : " " + head));
   }
   void on_refused(analyzer::Refuser by, analyzer::TimePoint) noexcept override {
     recorder_.add(id_, by == analyzer::Refuser::pgtally ? "refused by pgtally" : "refused");
@@ -112,10 +112,10 @@ TEST(Observer, SeesEveryMessageWithTheHeadItAskedFor) {
   EXPECT_EQ(seen.front(), fmt::format("started user={} database={}", kTrustUser, kTestDatabase));
   EXPECT_TRUE(contains(seen, "C Q 13 SELECT 1"));
   EXPECT_TRUE(contains(seen, "S Z 5 T"));  // inside BEGIN ... COMMIT
-  EXPECT_TRUE(contains(seen, "S D 11"));    // a DataRow, no head asked for
+  EXPECT_TRUE(contains(seen, "S D 11"));   // a DataRow, no head asked for
   EXPECT_TRUE(contains(seen, "C X 4"));
-  EXPECT_EQ(seen.back(), fmt::format("closed {}",
-                                     static_cast<int>(analyzer::CloseReason::client_terminated)));
+  EXPECT_EQ(seen.back(),
+            fmt::format("closed {}", static_cast<int>(analyzer::CloseReason::client_terminated)));
   // ReadyForQuery statuses in order: after startup, SELECT 1, BEGIN, SELECT 2, COMMIT.
   std::string statuses;
   for (const auto& s : seen) {

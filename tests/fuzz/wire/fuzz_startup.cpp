@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "proxy/wire/messages.hpp"
+#include "proxy/wire/query_messages.hpp"
 #include "proxy/wire/startup.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -16,5 +17,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)pgtally::wire::strip_scram_plus(bytes);
   (void)pgtally::wire::parse_backend_key_data(bytes);
   (void)pgtally::wire::complete_message_size(bytes, 1U << 20U);
+  // Heads cut anywhere, with the whole message's length declared larger or exact.
+  const auto declared = static_cast<std::uint32_t>(size + 4 + (size % 3 == 0 ? 0 : size));
+  (void)pgtally::wire::parse_query(bytes, declared);
+  (void)pgtally::wire::parse_parse(bytes, declared);
+  if (const auto bind = pgtally::wire::parse_bind(bytes, declared)) {
+    for (std::size_t i = 0; i < bind->values.size(); ++i)
+      (void)bind->format_of(i);
+  }
+  (void)pgtally::wire::parse_data_row(bytes, declared);
+  (void)pgtally::wire::parse_execute(bytes);
+  (void)pgtally::wire::parse_close(bytes);
+  (void)pgtally::wire::parse_command_complete(bytes);
   return 0;
 }
