@@ -1,5 +1,6 @@
 #include "proxy/wire/query_messages.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "proxy/wire/byte_order.hpp"
@@ -61,7 +62,7 @@ bool read_values(Reader& r, std::vector<BoundValue>& out, bool& truncated) {
     truncated = !r.complete();
     return !r.complete();
   }
-  out.reserve(*count);
+  out.reserve(std::min<std::size_t>(*count, r.left() / 4));  // the count is untrusted
   for (std::uint16_t i = 0; i < *count; ++i) {
     const auto raw = r.u32();
     if (!raw) {
