@@ -39,14 +39,14 @@ struct ConnectionOpened {
 };
 
 enum class CloseReason : std::uint8_t {
-  client_terminated,     // Terminate message
-  client_disconnected,   // socket closed without Terminate
-  server_closed,         // the server ended the connection
-  protocol_error,        // malformed or oversized message
+  client_terminated,    // Terminate message
+  client_disconnected,  // socket closed without Terminate
+  server_closed,        // the server ended the connection
+  protocol_error,       // malformed or oversized message
   startup_timeout,
   upstream_unreachable,
-  refused,               // over a connection limit (see ServerRefusal)
-  shutdown,              // pgtally or the pool is shutting down
+  refused,   // over a connection limit (see ServerRefusal)
+  shutdown,  // pgtally or the pool is shutting down
 };
 
 struct ConnectionClosed {
@@ -84,11 +84,11 @@ struct PoolWait {
 
 struct Parameter {
   bool is_null = false;
-  std::uint32_t type_oid = 0;         // 0 when unspecified
-  std::int16_t format = 0;            // 0 text, 1 binary
-  ValueHash hash = 0;                 // of the canonical text form; 0 when sampling is off
-  std::int32_t array_length = -1;     // element count when the value is an array
-  std::vector<ValueHash> elements;    // element hashes of an array, bounded by the producer
+  std::uint32_t type_oid = 0;       // 0 when unspecified
+  std::int16_t format = 0;          // 0 text, 1 binary
+  ValueHash hash = 0;               // of the canonical text form; 0 when sampling is off
+  std::int32_t array_length = -1;   // element count when the value is an array
+  std::vector<ValueHash> elements;  // element hashes of an array, bounded by the producer
 };
 
 // From an ErrorResponse: never the message or DETAIL (they quote values).
@@ -105,9 +105,11 @@ struct QueryEvent {
   ConnectionId connection = 0;
   Source source = Source::proxy;
   Protocol protocol = Protocol::simple;
-  std::string statement_name;  // extended protocol; empty for unnamed
+  std::string statement_name;  // extended protocol; empty for unnamed. An Execute of a named
+                               // statement may leave `text` empty: the analyzer remembers the
+                               // text it saw with that name on that connection.
   std::string portal_name;
-  std::string text;            // as sent, comments included; the analyzer strips and normalizes
+  std::string text;  // as sent, comments included; the analyzer strips and normalizes
   std::vector<Parameter> parameters;  // extended: Bind values; simple: filled by the analyzer
   std::vector<std::pair<std::string, std::string>> tags;  // from the producer (ORM); the
                                                           // analyzer adds sqlcommenter tags
@@ -119,7 +121,14 @@ struct QueryEvent {
   bool truncated = false;  // text or values cut at the producer's cap
 };
 
+// Optional: a statement was sent (Query or Execute). Producers that send it let the pool
+// detector tell a long-running statement from a connection idle in a transaction while it runs.
+struct QueryStarted {
+  ConnectionId connection = 0;
+  TimePoint at;
+};
+
 using Event = std::variant<ConnectionOpened, ConnectionClosed, TransactionStateChanged,
-                           ServerRefusal, PoolWait, QueryEvent>;
+                           ServerRefusal, PoolWait, QueryEvent, QueryStarted>;
 
 }  // namespace pgtally::analyzer
