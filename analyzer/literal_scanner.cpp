@@ -223,7 +223,7 @@ class Lexer {
         return finish(t, Tok::literal, LiteralKind::string);
       }
       if ((c == 'u' || c == 'U') && c1 == '&' && at(pos_ + 2) == '"') {
-        quoted_ident(pos_ + 2);
+        if (!quoted_ident(pos_ + 2)) return finish(t, Tok::literal, LiteralKind::string);
         return finish(t, Tok::quoted_ident);
       }
       std::size_t p = pos_ + 1;
@@ -235,7 +235,8 @@ class Lexer {
       return t;
     }
     if (c == '"') {
-      quoted_ident(pos_);
+      // Unterminated, it runs to the end and may swallow literals: redact it as one.
+      if (!quoted_ident(pos_)) return finish(t, Tok::literal, LiteralKind::string);
       return finish(t, Tok::quoted_ident);
     }
     if (is_digit(c) || (c == '.' && is_digit(c1))) {
@@ -380,7 +381,7 @@ class Lexer {
     pos_ = s_.size();
     out_.complete = false;
   }
-  void quoted_ident(std::size_t quote) {
+  bool quoted_ident(std::size_t quote) {
     std::size_t p = quote + 1;
     while (p < s_.size()) {
       if (at(p) == '"') {
@@ -389,12 +390,13 @@ class Lexer {
           continue;
         }
         pos_ = p + 1;
-        return;
+        return true;
       }
       ++p;
     }
     pos_ = s_.size();
     out_.complete = false;
+    return false;
   }
   void number() {
     std::size_t p = pos_;
@@ -794,7 +796,12 @@ std::string redact(std::string_view text, const ScanResult& scan) {
       ++ci;
     } else if (li < scan.literals.size() && scan.literals[li].span.offset == pos) {
       const Literal& lit = scan.literals[li];
-      if (pending_space) out.push_back(' ');
+      // Keep `$n` a token of its own: `$` + `$1` would open a dollar quote, `a` + `$1` extend
+      // an identifier.
+      if (pending_space ||
+          (!out.empty() && is_ident_char(static_cast<unsigned char>(out.back())))) {
+        out.push_back(' ');
+      }
       pending_space = false;
       if (lit.kind == LiteralKind::parameter) {
         out += fmt::format("${}", lit.parameter);
@@ -803,6 +810,9 @@ std::string redact(std::string_view text, const ScanResult& scan) {
       }
       pos += lit.span.length;
       ++li;
+      if (pos < text.size() && is_ident_char(static_cast<unsigned char>(text[pos]))) {
+        pending_space = true;
+      }
     } else {
       // Spans out of order (cannot happen for scan_sql output): skip what is behind.
       if (ci < scan.comments.size() && scan.comments[ci].offset < pos) ++ci;

@@ -137,3 +137,19 @@ TEST(LiteralScanner, NestedCommentsAndQuotedIdentifiers) {
 
 }  // namespace
 }  // namespace pgtally::analyzer
+
+namespace pgtally::analyzer {
+namespace {
+
+TEST(LiteralScanner, RedactionNeverGluesPlaceholdersToNeighbours) {
+  // An unterminated quoted identifier would swallow the literals after it: it is redacted whole.
+  const std::string open_ident = "SELECT \"abc, 'secret' FROM t";
+  EXPECT_EQ(redact(open_ident, scan(open_ident)), "SELECT $1");
+  // `$` + `$1` must not become a dollar quote, nor `a` + `$1` an identifier.
+  const std::string glued = "SELECT $'x', a'y'b";
+  const std::string red = redact(glued, scan(glued));
+  EXPECT_EQ(red, "SELECT $ $1, a $2 b");
+}
+
+}  // namespace
+}  // namespace pgtally::analyzer
