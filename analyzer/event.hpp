@@ -105,7 +105,9 @@ struct QueryEvent {
   ConnectionId connection = 0;
   Source source = Source::proxy;
   Protocol protocol = Protocol::simple;
-  std::string statement_name;  // extended protocol; empty for unnamed
+  std::string statement_name;  // extended protocol; empty for unnamed. An Execute of a named
+                               // statement may leave `text` empty: the analyzer remembers the
+                               // text it saw with that name on that connection.
   std::string portal_name;
   std::string text;  // as sent, comments included; the analyzer strips and normalizes
   std::vector<Parameter> parameters;  // extended: Bind values; simple: filled by the analyzer
@@ -119,7 +121,14 @@ struct QueryEvent {
   bool truncated = false;  // text or values cut at the producer's cap
 };
 
+// Optional: a statement was sent (Query or Execute). Producers that send it let the pool
+// detector tell a long-running statement from a connection idle in a transaction while it runs.
+struct QueryStarted {
+  ConnectionId connection = 0;
+  TimePoint at;
+};
+
 using Event = std::variant<ConnectionOpened, ConnectionClosed, TransactionStateChanged,
-                           ServerRefusal, PoolWait, QueryEvent>;
+                           ServerRefusal, PoolWait, QueryEvent, QueryStarted>;
 
 }  // namespace pgtally::analyzer

@@ -1,0 +1,32 @@
+// Every threshold and bound of the analyzer, with the defaults DESIGN.md gives. The proxy fills
+// it from its config file and flags; tests construct it directly.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "analyzer/attribution.hpp"
+#include "analyzer/n_plus_one.hpp"
+#include "analyzer/pool_detector.hpp"
+#include "analyzer/request_ledger.hpp"
+
+namespace pgtally::analyzer {
+
+struct AnalyzerConfig {
+  AttributionConfig attribution;                         // idle gap between untagged bursts: 100 ms
+  std::chrono::milliseconds request_idle_timeout{1000};  // a request ends after this much idle
+  std::chrono::milliseconds inferred_max_duration{10000};  // an endless untagged stream is cut
+  std::size_t max_live_requests = 10000;  // beyond: the least recently active one is finished
+  std::size_t finished_requests = 10000;  // kept for the API
+  LedgerLimits ledger;
+  QueryPatternConfig patterns;  // N+1 threshold 5, ...
+  PoolConfig pool;              // saturation 90% of 5 s, idle in transaction 2 s, churn 10 / 10 s
+  std::size_t fingerprint_cache = 20000;  // statement shapes
+  std::size_t fingerprint_top_k = 500;    // fingerprints with their own statistics
+  std::size_t max_findings = 2000;        // finding groups
+  std::size_t max_prepared_per_connection = 256;
+  std::size_t max_text_bytes = 64 * 1024;  // statement text analysed (the rest is cut)
+  bool value_sampling = true;  // off: no parameter / result hashes, so no key-based detection
+};
+
+}  // namespace pgtally::analyzer

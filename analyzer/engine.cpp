@@ -1,0 +1,273 @@
+#include "analyzer/engine.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "analyzer/lookup_keys.hpp"
+#include "analyzer/n_plus_one.hpp"
+#include "analyzer/sqlcommenter.hpp"
+
+namespace pgtally::analyzer {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+// SQLSTATE is five characters from [0-9A-Z]; anything else is not kept as a label.
+const std::string* valid_sqlstate(const std::optional<ServerError>& error) {
+  if (!error || error->sqlstate.size() != 5) return nullptr;
+  for (const char c : error->sqlstate) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return nullptr;
+  }
+  return &error->sqlstate;
+}
+
+}  // namespace
+
+Engine::Engine(AnalyzerConfig config, const ValueHasher& hasher)
+    : config_(config),
+      hasher_(hasher),
+      fingerprinter_(config.fingerprint_cache),
+      attributor_(config.attribution),
+      pool_(config.pool),
+      stats_(config.fingerprint_top_k),
+      findings_(config.max_findings) {}
+
+void Engine::process(const Event& event) {
+  ++counters_.events;
+  std::visit(Overloaded{
+                 [this](const ConnectionOpened& e) { pool_.on_opened(e); },
+                 [this](const ConnectionClosed& e) {
+                   pool_.on_closed(e);
+                   prepared_.erase(e.connection);
+                   const std::string open = attributor_.on_closed(e.connection);
+                   if (!open.empty()) finish(open);
+                 },
+                 [this](const TransactionStateChanged& e) {
+                   const std::string ended =
+                       attributor_.on_transaction_state(e.connection, e.state, e.at);
+                   if (!ended.empty()) finish(ended);
+                   pool_.on_transaction_state(e);
+                 },
+                 [this](const ServerRefusal& e) { pool_.on_refusal(e); },
+                 [this](const PoolWait& e) {
+                   pool_.on_pool_wait(e);
+                   if (auto it = live_.find(e.request_id); it != live_.end()) {
+                     it->second.pool_wait += e.waited;
+                   }
+                 },
+                 [this](const QueryEvent& e) { on_query(e); },
+                 [this](const QueryStarted& e) { pool_.on_query_started(e); },
+             },
+             event);
+  collect_pool_findings();
+}
+
+const std::string* Engine::resolve_text(const QueryEvent& e) {
+  if (e.statement_name.empty()) return &e.text;
+  auto& names = prepared_[e.connection];
+  if (!e.text.empty()) {
+    auto it = names.find(e.statement_name);
+    if (it != names.end()) {
+      if (it->second != e.text) it->second = e.text;
+    } else if (names.size() < config_.max_prepared_per_connection) {
+      names.emplace(e.statement_name, e.text);
+    } else {
+      ++counters_.prepared_dropped;
+    }
+    return &e.text;
+  }
+  auto it = names.find(e.statement_name);
+  if (it == names.end()) return nullptr;
+  return &it->second;
+}
+
+void Engine::on_query(const QueryEvent& e) {
+  ++counters_.queries;
+  const std::string* resolved = resolve_text(e);
+  if (resolved == nullptr) {
+    ++counters_.unknown_statements;
+    text_.clear();
+  } else if (resolved->size() > config_.max_text_bytes) {
+    ++counters_.texts_truncated;
+    text_.assign(*resolved, 0, config_.max_text_bytes);
+  } else {
+    text_ = *resolved;
+  }
+  scan_sql(text_, scan_);
+
+  Tags all_tags = e.tags;
+  if (!scan_.comments.empty()) {
+    Tags comment = sqlcommenter_tags(text_, scan_);
+    all_tags.insert(all_tags.end(), std::make_move_iterator(comment.begin()),
+                    std::make_move_iterator(comment.end()));
+  }
+  const RequestTags tags = interpret_tags(all_tags);
+  const std::shared_ptr<const FingerprintInfo> info = fingerprinter_.fingerprint(text_, scan_);
+
+  const std::vector<Parameter>* params = &e.parameters;
+  if (e.protocol == Protocol::simple && config_.value_sampling) {
+    lift_literals(text_, scan_, hasher_, lifted_);
+    params = &lifted_;
+  }
+  QueryRecord record;
+  record.fingerprint = info->fingerprint;
+  record.info = info;
+  record.kind = info->kind;
+  record.connection = e.connection;
+  record.start = e.start;
+  record.end = e.end;
+  record.rows = e.rows;
+  record.error = e.error.has_value();
+  record.values_rows = scan_.values_rows;
+  if (config_.value_sampling) record.keys = lookup_keys(scan_, *params, e.protocol);
+
+  const AttributionDecision d =
+      attributor_.attribute(e.connection, tags.request_id, info->kind, e.start, e.end);
+  if (!d.end_inferred.empty()) finish(d.end_inferred);
+  RequestLedger& ledger = live_request(d.request_id, d.attribution, e.connection);
+  if (!d.absorb.empty()) {
+    if (auto it = live_.find(d.absorb); it != live_.end() && it->first != d.request_id) {
+      ledger.absorb(it->second);
+      live_.erase(it);
+      ++counters_.requests_absorbed;
+    }
+  }
+  ledger.merge_tags(tags);
+  if (tags.pool_wait) ledger.pool_wait += *tags.pool_wait;
+  const std::vector<ValueHash> no_values;
+  ledger.add(record, config_.value_sampling ? e.sampled_values : no_values);
+  ledger.last_activity = std::max(ledger.last_activity, e.end);
+
+  const std::string* sqlstate = valid_sqlstate(e.error);
+  if (e.error && sqlstate == nullptr) sqlstate = &invalid_sqlstate_;
+  stats_.record(*info, e.end - e.start, e.rows, sqlstate);
+  pool_.on_query(e, info->fingerprint, d.request_id, d.attribution, tags.pool_wait);
+  if (d.end_after) finish(d.request_id);
+}
+
+RequestLedger& Engine::live_request(const std::string& id, Attribution how,
+                                    ConnectionId connection) {
+  if (auto it = live_.find(id); it != live_.end()) return it->second;
+  if (live_.size() >= config_.max_live_requests) {
+    std::string oldest;
+    TimePoint oldest_at = TimePoint::max();
+    for (const auto& [live_id, l] : live_) {
+      if (l.last_activity < oldest_at) {
+        oldest_at = l.last_activity;
+        oldest = live_id;
+      }
+    }
+    ++counters_.requests_evicted;
+    finish(oldest);
+  }
+  ++counters_.requests_started;
+  RequestLedger ledger(id, how, config_.ledger);
+  ledger.origin_connection = connection;
+  if (how == Attribution::tagged) ledger.tags.request_id = id;
+  return live_.emplace(id, std::move(ledger)).first->second;
+}
+
+void Engine::finish(const std::string& id) {
+  auto it = live_.find(id);
+  if (it == live_.end()) return;
+  RequestLedger ledger = std::move(it->second);
+  live_.erase(it);
+  ledger.finished = true;
+  if (ledger.attribution == Attribution::inferred) {
+    attributor_.request_ended(ledger.origin_connection, ledger.id);
+  }
+  RequestSummary summary = summarize(ledger);
+  counters_.ledger_dropped += summary.dropped;
+  for (Finding& f : detect_query_patterns(ledger, config_.patterns)) {
+    const FindingKind kind = f.kind;
+    const std::string fid = finding_id(f);
+    record_finding(std::move(f));
+    summary.findings.push_back({fid, kind});
+  }
+  ++counters_.requests_finished;
+  if (config_.finished_requests == 0) return;
+  if (finished_.size() >= config_.finished_requests) finished_.pop_front();
+  finished_.push_back(std::move(summary));
+}
+
+void Engine::record_finding(Finding f) {
+  const std::size_t dropped_before = findings_.dropped();
+  const FindingGroup& group = findings_.add(std::move(f));
+  counters_.findings_dropped += findings_.dropped() - dropped_before;
+  if (sink_) sink_(group.latest, group);
+}
+
+void Engine::collect_pool_findings() {
+  for (Finding& f : pool_.take_findings())
+    record_finding(std::move(f));
+}
+
+void Engine::tick(TimePoint now) {
+  std::vector<std::string> over;
+  for (const auto& [id, l] : live_) {
+    const bool open_tx =
+        l.attribution == Attribution::inferred && attributor_.in_transaction(l.origin_connection);
+    const auto timeout = l.attribution == Attribution::tagged || open_tx
+                             ? std::chrono::nanoseconds(config_.request_idle_timeout)
+                             : std::chrono::nanoseconds(config_.attribution.idle_gap);
+    if (now - l.last_activity >= timeout) {
+      over.push_back(id);
+    } else if (l.attribution == Attribution::inferred &&
+               l.last_activity - l.first_start >= config_.inferred_max_duration) {
+      ++counters_.requests_cut;
+      over.push_back(id);
+    }
+  }
+  for (const std::string& id : over)
+    finish(id);
+  pool_.tick(now);
+  collect_pool_findings();
+}
+
+void Engine::flush(TimePoint now) {
+  std::vector<std::string> all;
+  all.reserve(live_.size());
+  for (const auto& [id, l] : live_)
+    all.push_back(id);
+  for (const std::string& id : all)
+    finish(id);
+  pool_.tick(now);
+  collect_pool_findings();
+}
+
+std::vector<RequestSummary> Engine::requests(std::size_t limit) const {
+  std::vector<RequestSummary> out;
+  for (const auto& [id, l] : live_) {
+    if (out.size() >= limit) return out;
+    out.push_back(summarize(l));
+  }
+  for (auto it = finished_.rbegin(); it != finished_.rend() && out.size() < limit; ++it) {
+    out.push_back(*it);
+  }
+  return out;
+}
+
+std::optional<RequestSummary> Engine::request(const std::string& id) const {
+  if (auto it = live_.find(id); it != live_.end()) return summarize(it->second);
+  for (auto it = finished_.rbegin(); it != finished_.rend(); ++it) {
+    if (it->id == id) return *it;
+  }
+  return std::nullopt;
+}
+
+AnalyzerCounters Engine::counters() const {
+  AnalyzerCounters c = counters_;
+  const auto& fs = fingerprinter_.stats();
+  c.fingerprint_cache_hits = fs.hits;
+  c.fingerprint_cache_misses = fs.misses;
+  c.fingerprint_parse_failures = fs.parse_failures;
+  c.live_requests = live_.size();
+  return c;
+}
+
+}  // namespace pgtally::analyzer

@@ -1,0 +1,79 @@
+// The analyzer's single-threaded core: events in, ledgers, statistics and findings out.
+// Deterministic (time comes from the events and from tick(now)); the Analyzer facade runs it
+// on its thread behind a lock, and tests and the ORM's in-process check drive it directly.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzer/attribution.hpp"
+#include "analyzer/config.hpp"
+#include "analyzer/event.hpp"
+#include "analyzer/finding.hpp"
+#include "analyzer/fingerprint.hpp"
+#include "analyzer/fingerprint_stats.hpp"
+#include "analyzer/literal_scanner.hpp"
+#include "analyzer/pool_detector.hpp"
+#include "analyzer/request_ledger.hpp"
+#include "analyzer/snapshots.hpp"
+#include "analyzer/value_hasher.hpp"
+
+namespace pgtally::analyzer {
+
+class Engine {
+ public:
+  // `hasher` hashes literals lifted from simple-protocol text; it must be the one producers
+  // use for Bind and DataRow values, and outlive the engine.
+  Engine(AnalyzerConfig config, const ValueHasher& hasher);
+
+  void process(const Event& event);
+  // Ends idle requests (their findings become final), runs the pool detector's timers.
+  void tick(TimePoint now);
+  // Ends every live request now (shutdown, end of a test).
+  void flush(TimePoint now);
+
+  // Called with each new finding occurrence (e.g. the JSON-lines findings log).
+  void set_finding_sink(std::function<void(const Finding&, const FindingGroup&)> sink) {
+    sink_ = std::move(sink);
+  }
+
+  [[nodiscard]] std::vector<RequestSummary> requests(std::size_t limit = 100) const;  // live first
+  [[nodiscard]] std::optional<RequestSummary> request(const std::string& id) const;
+  [[nodiscard]] std::vector<FindingGroup> findings() const { return findings_.snapshot(); }
+  [[nodiscard]] std::vector<FingerprintStat> fingerprints() const { return stats_.snapshot(); }
+  [[nodiscard]] std::vector<ConnectionView> connections() const { return pool_.connections(); }
+  [[nodiscard]] AnalyzerCounters counters() const;
+  [[nodiscard]] const AnalyzerConfig& config() const { return config_; }
+
+ private:
+  void on_query(const QueryEvent& e);
+  RequestLedger& live_request(const std::string& id, Attribution how, ConnectionId connection);
+  void finish(const std::string& id);
+  void collect_pool_findings();
+  void record_finding(Finding f);
+  const std::string* resolve_text(const QueryEvent& e);
+
+  AnalyzerConfig config_;
+  const ValueHasher& hasher_;
+  Fingerprinter fingerprinter_;
+  Attributor attributor_;
+  PoolDetector pool_;
+  FingerprintStats stats_;
+  FindingStore findings_;
+  std::unordered_map<std::string, RequestLedger> live_;
+  std::deque<RequestSummary> finished_;
+  std::unordered_map<ConnectionId, std::unordered_map<std::string, std::string>> prepared_;
+  std::function<void(const Finding&, const FindingGroup&)> sink_;
+  AnalyzerCounters counters_;
+  // Scratch reused across statements (no allocation per statement once warm).
+  ScanResult scan_;
+  std::vector<Parameter> lifted_;
+  std::string text_;
+  const std::string invalid_sqlstate_{"invalid"};  // an error without a well-formed SQLSTATE
+};
+
+}  // namespace pgtally::analyzer

@@ -1,0 +1,161 @@
+#include "analyzer/request_ledger.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace pgtally::analyzer {
+namespace {
+
+std::chrono::microseconds duration_of(TimePoint start, TimePoint end) {
+  if (end < start) return std::chrono::microseconds{0};
+  return std::chrono::duration_cast<std::chrono::microseconds>(end - start);
+}
+
+}  // namespace
+
+RequestLedger::RequestLedger(std::string request_id, Attribution how, LedgerLimits l)
+    : id(std::move(request_id)), attribution(how), limits(l) {}
+
+void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& sampled) {
+  const auto seq = static_cast<std::uint32_t>(queries);
+  if (queries == 0) first_start = r.start;
+  first_start = std::min(first_start, r.start);
+  last_end = std::max(last_end, r.end);
+  ++queries;
+  const auto took = duration_of(r.start, r.end);
+  db_time += took;
+  rows += r.rows;
+  if (r.error) ++errors;
+  if (r.kind == StatementKind::begin) ++transactions;
+  if (std::find(connections.begin(), connections.end(), r.connection) == connections.end()) {
+    if (connections.size() < limits.max_connections) {
+      connections.push_back(r.connection);
+    } else {
+      ++dropped_connections;
+    }
+  }
+
+  auto it = std::find_if(by_fingerprint.begin(), by_fingerprint.end(),
+                         [&](const FingerprintUse& u) { return u.fingerprint == r.fingerprint; });
+  if (it == by_fingerprint.end()) {
+    if (by_fingerprint.size() >= limits.max_fingerprints) {
+      ++dropped_fingerprints;
+      if (is_write(r.kind)) ++write_epoch;
+      return;
+    }
+    FingerprintUse u;
+    u.fingerprint = r.fingerprint;
+    u.info = r.info;
+    u.kind = r.kind;
+    by_fingerprint.push_back(std::move(u));
+    it = by_fingerprint.end() - 1;
+  }
+  FingerprintUse& use = *it;
+  ++use.calls;
+  use.rows += r.rows;
+  if (r.error) ++use.errors;
+  use.time += took;
+  if (r.keys.count > 1) use.largest_batch = std::max(use.largest_batch, r.keys.count);
+
+  Execution e;
+  e.start = r.start;
+  e.end = r.end;
+  e.key_hash = r.keys.key_hash;
+  e.values_hash = r.keys.values_hash;
+  e.key_count = r.kind == StatementKind::insert ? r.values_rows : r.keys.count;
+  e.seq = seq;
+  e.write_epoch = write_epoch;
+  e.error = r.error;
+  e.connection = r.connection;
+  for (const ValueHash key : r.keys.keys) {
+    auto origin = value_origins.find(key);
+    if (origin == value_origins.end()) continue;
+    if (origin->second.fingerprint != r.fingerprint) {
+      e.parent = origin->second.fingerprint;
+      break;
+    }
+    e.key_from_self = true;
+  }
+  if (use.executions.size() < limits.max_executions_per_fingerprint) {
+    use.executions.push_back(e);
+  } else {
+    ++use.dropped_executions;
+  }
+  if (is_write(r.kind)) ++write_epoch;
+
+  for (const ValueHash v : sampled) {
+    if (value_origins.size() >= limits.max_tracked_values) {
+      if (value_origins.find(v) == value_origins.end()) ++dropped_values;
+      continue;
+    }
+    value_origins.try_emplace(v, Origin{r.fingerprint, seq});
+  }
+}
+
+void RequestLedger::absorb(const RequestLedger& other) {
+  if (other.queries == 0) return;
+  if (queries == 0 || other.first_start < first_start) first_start = other.first_start;
+  last_end = std::max(last_end, other.last_end);
+  queries += other.queries;
+  db_time += other.db_time;
+  pool_wait += other.pool_wait;
+  rows += other.rows;
+  errors += other.errors;
+  transactions += other.transactions;
+  write_epoch += other.write_epoch;
+  for (const ConnectionId c : other.connections) {
+    if (std::find(connections.begin(), connections.end(), c) == connections.end() &&
+        connections.size() < limits.max_connections) {
+      connections.push_back(c);
+    }
+  }
+  for (const FingerprintUse& u : other.by_fingerprint) {
+    auto it = std::find_if(by_fingerprint.begin(), by_fingerprint.end(),
+                           [&](const FingerprintUse& m) { return m.fingerprint == u.fingerprint; });
+    if (it == by_fingerprint.end()) {
+      if (by_fingerprint.size() >= limits.max_fingerprints) {
+        ++dropped_fingerprints;
+        continue;
+      }
+      by_fingerprint.push_back(u);
+      continue;
+    }
+    it->calls += u.calls;
+    it->rows += u.rows;
+    it->errors += u.errors;
+    it->time += u.time;
+    for (const Execution& e : u.executions) {
+      if (it->executions.size() < limits.max_executions_per_fingerprint) {
+        it->executions.push_back(e);
+      } else {
+        ++it->dropped_executions;
+      }
+    }
+  }
+}
+
+void RequestLedger::merge_tags(const RequestTags& t) {
+  auto fill = [](std::string& mine, const std::string& theirs) {
+    if (mine.empty()) mine = theirs;
+  };
+  fill(tags.request_id, t.request_id);
+  fill(tags.route, t.route);
+  fill(tags.controller, t.controller);
+  fill(tags.action, t.action);
+  fill(tags.framework, t.framework);
+  fill(tags.source, t.source);
+}
+
+const FingerprintUse* RequestLedger::use(Fingerprint fp) const {
+  auto it = std::find_if(by_fingerprint.begin(), by_fingerprint.end(),
+                         [&](const FingerprintUse& u) { return u.fingerprint == fp; });
+  return it == by_fingerprint.end() ? nullptr : &*it;
+}
+
+std::string RequestLedger::route() const {
+  if (!tags.route.empty()) return tags.route;
+  if (!tags.controller.empty() || !tags.action.empty()) return tags.controller + "#" + tags.action;
+  return {};
+}
+
+}  // namespace pgtally::analyzer

@@ -1,0 +1,81 @@
+// Read-only copies of the analyzer's state for the HTTP API and the page (requests,
+// fingerprints, connections, counters) and their JSON. Produced by the engine under its lock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "analyzer/finding.hpp"
+#include "analyzer/fingerprint_stats.hpp"
+#include "analyzer/pool_detector.hpp"
+#include "analyzer/request_ledger.hpp"
+
+namespace pgtally::analyzer {
+
+struct RequestSummary {
+  struct PerFingerprint {
+    Fingerprint fingerprint = 0;
+    std::string normalized;
+    StatementKind kind = StatementKind::other;
+    std::uint64_t calls = 0;
+    std::uint64_t rows = 0;
+    std::chrono::microseconds time{0};
+    std::uint32_t largest_batch = 0;
+  };
+  struct FindingRef {
+    std::string id;
+    FindingKind kind = FindingKind::n_plus_one;
+  };
+  std::string id;
+  Attribution attribution = Attribution::tagged;
+  RequestTags tags;
+  std::string route;
+  TimePoint first_start;
+  TimePoint last_end;
+  bool finished = false;
+  std::uint64_t queries = 0;
+  std::chrono::microseconds db_time{0};
+  std::chrono::microseconds pool_wait{0};
+  std::uint64_t rows = 0;
+  std::uint64_t errors = 0;
+  std::uint64_t transactions = 0;
+  std::vector<ConnectionId> connections;
+  std::vector<PerFingerprint> by_fingerprint;
+  std::vector<FindingRef> findings;
+  std::uint64_t dropped = 0;  // executions, fingerprints, values or connections not kept
+};
+
+[[nodiscard]] RequestSummary summarize(const RequestLedger& ledger);
+
+struct AnalyzerCounters {
+  std::uint64_t events = 0;
+  std::uint64_t queries = 0;
+  std::uint64_t requests_started = 0;
+  std::uint64_t requests_finished = 0;
+  std::uint64_t requests_evicted = 0;    // finished early: too many live requests
+  std::uint64_t requests_cut = 0;        // untagged streams cut at inferred_max_duration
+  std::uint64_t requests_absorbed = 0;   // untagged preambles merged into a tagged request
+  std::uint64_t unknown_statements = 0;  // Execute of a statement name never seen with text
+  std::uint64_t prepared_dropped = 0;    // statement names over max_prepared_per_connection
+  std::uint64_t texts_truncated = 0;
+  std::uint64_t ledger_dropped = 0;  // executions/fingerprints/values not kept in ledgers
+  std::uint64_t findings_dropped = 0;
+  std::uint64_t fingerprint_cache_hits = 0;
+  std::uint64_t fingerprint_cache_misses = 0;
+  std::uint64_t fingerprint_parse_failures = 0;
+  std::uint64_t live_requests = 0;
+  std::uint64_t ring_dropped_full = 0;  // filled in by the Analyzer facade
+  std::uint64_t ring_dropped_stopped = 0;
+  std::uint64_t ring_dropped_producer = 0;
+};
+
+[[nodiscard]] nlohmann::json to_json(const RequestSummary& request, const ClockAnchor& clock);
+[[nodiscard]] nlohmann::json to_json(const FingerprintStat& stat);
+[[nodiscard]] nlohmann::json to_json(const ConnectionView& connection, const ClockAnchor& clock);
+[[nodiscard]] nlohmann::json to_json(const AnalyzerCounters& counters);
+
+}  // namespace pgtally::analyzer

@@ -1,0 +1,191 @@
+// Analyzer throughput and fingerprint cost: raw libpg_query, a cold (uncached) fingerprint, a
+// cached one (scan + lookup), the scan alone, and events per second through the engine and
+// through the threaded analyzer with one and two producer threads.
+#include <benchmark/benchmark.h>
+#include <pg_query.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "analyzer/analyzer.hpp"
+#include "analyzer/engine.hpp"
+#include "analyzer/fingerprint.hpp"
+#include "analyzer/literal_scanner.hpp"
+
+namespace {
+
+using namespace pgtally::analyzer;
+
+// What an ORM sends: quoted identifiers, inlined literals, a sqlcommenter comment.
+std::string orm_query(int id, const std::string& alias = "users") {
+  return fmt::format(
+      "SELECT \"{0}\".\"id\", \"{0}\".\"email\", \"{0}\".\"name\", \"{0}\".\"created_at\" FROM "
+      "\"users\" AS \"{0}\" WHERE \"{0}\".\"id\" = {1} AND \"{0}\".\"deleted_at\" IS NULL AND "
+      "\"{0}\".\"status\" = 'active' LIMIT 1 /*request_id='req-{1}',route='%2Fusers%2F%3Aid'*/",
+      alias, id);
+}
+
+void RawLibpgQueryFingerprint(benchmark::State& state) {
+  const std::string q = orm_query(42);
+  for (auto _ : state) {
+    PgQueryFingerprintResult r = pg_query_fingerprint(q.c_str());
+    benchmark::DoNotOptimize(r.fingerprint);
+    pg_query_free_fingerprint_result(r);
+  }
+}
+BENCHMARK(RawLibpgQueryFingerprint);
+
+void RawLibpgQueryFingerprintAndNormalize(benchmark::State& state) {
+  const std::string q = orm_query(42);
+  for (auto _ : state) {
+    PgQueryFingerprintResult r = pg_query_fingerprint(q.c_str());
+    PgQueryNormalizeResult n = pg_query_normalize(q.c_str());
+    benchmark::DoNotOptimize(r.fingerprint);
+    pg_query_free_fingerprint_result(r);
+    pg_query_free_normalize_result(n);
+  }
+}
+BENCHMARK(RawLibpgQueryFingerprintAndNormalize);
+
+void FingerprintCold(benchmark::State& state) {
+  Fingerprinter fingerprinter;
+  ScanResult scan;
+  int i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string q = orm_query(i, fmt::format("u{}", i));  // a new shape every time
+    ++i;
+    state.ResumeTiming();
+    scan_sql(q, scan);
+    benchmark::DoNotOptimize(fingerprinter.fingerprint(q, scan)->fingerprint);
+  }
+}
+BENCHMARK(FingerprintCold);
+
+void FingerprintCached(benchmark::State& state) {
+  std::vector<std::string> texts;
+  for (int i = 0; i < 1024; ++i)
+    texts.push_back(orm_query(i * 7919));  // new literals, one shape
+  Fingerprinter fingerprinter;
+  ScanResult scan;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const std::string& q = texts[i++ & 1023U];
+    scan_sql(q, scan);
+    benchmark::DoNotOptimize(fingerprinter.fingerprint(q, scan)->fingerprint);
+  }
+  state.counters["hit_rate"] =
+      static_cast<double>(fingerprinter.stats().hits) /
+      static_cast<double>(fingerprinter.stats().hits + fingerprinter.stats().misses);
+}
+BENCHMARK(FingerprintCached);
+
+void ScanOnly(benchmark::State& state) {
+  const std::string q = orm_query(42);
+  ScanResult scan;
+  for (auto _ : state) {
+    scan_sql(q, scan);
+    benchmark::DoNotOptimize(scan.shape);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(q.size()));
+}
+BENCHMARK(ScanOnly);
+
+// Requests of one parent query and eight lookups each, on `connection`.
+std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, int requests) {
+  std::vector<Event> events;
+  events.emplace_back(
+      ConnectionOpened{connection, 1, {"app", "shop", "web", "10.0.0.1"}, Source::proxy, {}});
+  TimePoint t = TimePoint{} + std::chrono::hours(1);
+  for (int r = 0; r < requests; ++r) {
+    const std::string tag =
+        fmt::format(" /*request_id='c{}-r{}',route='%2Fposts'*/", connection, r);
+    auto add = [&](std::string text, std::vector<ValueHash> values) {
+      QueryEvent q;
+      q.connection = connection;
+      q.text = std::move(text) + tag;
+      q.start = t;
+      q.end = t + std::chrono::microseconds(200);
+      q.rows = 1;
+      q.sampled_values = std::move(values);
+      t = q.end + std::chrono::microseconds(50);
+      events.emplace_back(std::move(q));
+    };
+    std::vector<ValueHash> ids;
+    for (int i = 0; i < 8; ++i)
+      ids.push_back(hasher.hash_text(std::to_string(r * 8 + i)));
+    add(fmt::format("SELECT id, title FROM posts WHERE author_id = {}", r), ids);
+    for (int i = 0; i < 8; ++i) {
+      add(fmt::format("SELECT * FROM comments WHERE post_id = {}", r * 8 + i), {});
+    }
+    t += std::chrono::seconds(2);
+  }
+  return events;
+}
+
+void EngineEventsPerSecond(benchmark::State& state) {
+  const ValueHasher hasher;
+  const std::vector<Event> events = workload(hasher, 1, 1000);
+  for (auto _ : state) {
+    state.PauseTiming();
+    Engine engine(AnalyzerConfig{}, hasher);
+    state.ResumeTiming();
+    for (const Event& e : events)
+      engine.process(e);
+    engine.flush(TimePoint{} + std::chrono::hours(10));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(events.size()));
+}
+BENCHMARK(EngineEventsPerSecond)->Unit(benchmark::kMillisecond);
+
+// Producer threads push into their rings while the analyzer thread drains them.
+void AnalyzerThreadEventsPerSecond(benchmark::State& state) {
+  const auto producers = static_cast<int>(state.range(0));
+  std::uint64_t processed = 0;
+  std::uint64_t dropped = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto analyzer = std::make_unique<Analyzer>();
+    std::vector<std::vector<Event>> batches;
+    std::vector<EventRing*> rings;
+    for (int p = 0; p < producers; ++p) {
+      batches.push_back(workload(analyzer->hasher(), static_cast<ConnectionId>(p + 1), 1000));
+      rings.push_back(&analyzer->add_producer(1U << 17U));
+    }
+    state.ResumeTiming();
+    analyzer->start();
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&, p] {
+        for (Event& e : batches[static_cast<std::size_t>(p)]) {
+          rings[static_cast<std::size_t>(p)]->try_push(std::move(e));
+        }
+      });
+    }
+    for (auto& th : threads)
+      th.join();
+    analyzer->stop();
+    const AnalyzerCounters c = analyzer->counters();
+    processed += c.events;
+    dropped += c.ring_dropped_full;
+    state.PauseTiming();
+    analyzer.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(processed));
+  state.counters["dropped"] = static_cast<double>(dropped);
+}
+BENCHMARK(AnalyzerThreadEventsPerSecond)
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

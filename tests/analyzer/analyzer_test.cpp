@@ -1,0 +1,158 @@
+// The facade and what leaves the analyzer: rings and the analyzer thread, statistics, JSON,
+// and privacy (no literal value in anything the API or the logs can show).
+#include "analyzer/analyzer.hpp"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "analyzer/engine.hpp"
+#include "trace.hpp"
+
+namespace pgtally::analyzer {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::ids;
+using testing::Param;
+using testing::Trace;
+
+TEST(EventRing, DropsWhenFullAndCountsTheReason) {
+  EventRing ring(4);
+  EXPECT_EQ(ring.capacity(), 4U);
+  int pushed = 0;
+  for (int i = 0; i < 10; ++i)
+    pushed += ring.try_push(QueryStarted{static_cast<ConnectionId>(i), {}}) ? 1 : 0;
+  EXPECT_EQ(pushed, 4);
+  EXPECT_EQ(ring.drops(DropReason::ring_full), 6U);
+  for (int i = 0; i < 4; ++i) {
+    auto e = ring.try_pop();
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(std::get<QueryStarted>(*e).connection, static_cast<ConnectionId>(i));
+  }
+  EXPECT_FALSE(ring.try_pop().has_value());
+}
+
+std::vector<Event> lazy_loop_events(const ValueHasher& hasher, ConnectionId conn,
+                                    const std::string& request) {
+  Trace t(hasher);
+  t.open(conn);
+  t.q(conn, "SELECT id FROM posts WHERE author_id = 7", {.request = request, .results = ids(1, 6)});
+  for (int i = 1; i <= 6; ++i) {
+    t.q(conn, fmt::format("SELECT * FROM comments WHERE post_id = {}", i), {.request = request});
+  }
+  return t.events;
+}
+
+TEST(Analyzer, DrainsRingsFromTwoProducerThreads) {
+  Analyzer analyzer;
+  EventRing& a = analyzer.add_producer(1024);
+  EventRing& b = analyzer.add_producer(1024);
+  auto produce = [&analyzer](EventRing& ring, ConnectionId conn, const std::string& request) {
+    for (Event& e : lazy_loop_events(analyzer.hasher(), conn, request))
+      ring.try_push(std::move(e));
+  };
+  std::thread ta(produce, std::ref(a), 1, "ra");
+  std::thread tb(produce, std::ref(b), 2, "rb");
+  ta.join();
+  tb.join();
+  EXPECT_EQ(analyzer.drain(TimePoint{} + 10h), 16U);
+  const auto findings = analyzer.findings();
+  ASSERT_EQ(findings.size(), 1U);  // one group: same kind, fingerprint and route
+  EXPECT_EQ(findings[0].occurrences, 2U);
+  EXPECT_EQ(findings[0].example_requests.size(), 2U);
+  EXPECT_EQ(analyzer.counters().ring_dropped_full, 0U);
+  EXPECT_EQ(analyzer.requests(10).size(), 2U);
+  EXPECT_TRUE(analyzer.request("ra").has_value());
+}
+
+TEST(Analyzer, ThreadDrainsAndStopFlushes) {
+  Analyzer analyzer;
+  EventRing& ring = analyzer.add_producer(1024);
+  analyzer.start();
+  for (Event& e : lazy_loop_events(analyzer.hasher(), 1, "r1"))
+    ring.try_push(std::move(e));
+  analyzer.stop();  // drains what is queued and ends live requests
+  const auto findings = analyzer.findings();
+  ASSERT_EQ(findings.size(), 1U);
+  EXPECT_EQ(findings[0].latest.kind, FindingKind::n_plus_one);
+  EXPECT_EQ(analyzer.counters().queries, 7U);
+}
+
+TEST(FingerprintStats, AggregatesLikePgStatStatements) {
+  FingerprintStats stats(2);
+  FingerprintInfo a{1, "SELECT $1", "", StatementKind::select, true};
+  FingerprintInfo b{2, "SELECT $1, $2", "", StatementKind::select, true};
+  FingerprintInfo c{3, "SELECT $1, $2, $3", "", StatementKind::select, true};
+  const std::string unique_violation = "23505";
+  stats.record(a, 1ms, 1, nullptr);
+  stats.record(a, 3ms, 2, &unique_violation);
+  stats.record(b, 2ms, 0, nullptr);
+  stats.record(c, 5ms, 0, nullptr);  // over top-K: counted in "other"
+  const FingerprintStat* s = stats.find(1);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->calls, 2U);
+  EXPECT_EQ(s->rows, 3U);
+  EXPECT_DOUBLE_EQ(s->total_ms, 4.0);
+  EXPECT_DOUBLE_EQ(s->mean_ms, 2.0);
+  EXPECT_DOUBLE_EQ(s->min_ms, 1.0);
+  EXPECT_DOUBLE_EQ(s->max_ms, 3.0);
+  EXPECT_DOUBLE_EQ(s->stddev_ms(), 1.0);
+  EXPECT_EQ(s->errors.at("23505"), 1U);
+  EXPECT_EQ(stats.other().calls, 1U);
+  const auto snap = stats.snapshot();
+  ASSERT_EQ(snap.size(), 3U);
+  EXPECT_EQ(snap.back().normalized, "other");
+  EXPECT_EQ(to_json(snap[0]).at("latency_buckets").back().at("count").get<int>(), 2);
+}
+
+TEST(Privacy, NothingThatLeavesTheAnalyzerCarriesALiteral) {
+  const ValueHasher hasher({3, 4});
+  Trace t(hasher);
+  t.open(1);
+  t.q(1, "SELECT id FROM cards WHERE number = '4111111111111111' AND cvv = 737",
+      {.request = "r1", .results = {"secret-row-value", "91"}});
+  for (int i = 0; i < 6; ++i) {
+    t.q(1,
+        fmt::format("SELECT * FROM users WHERE email = 'hunter{}@secret.example' /* pw=hunter2 */",
+                    i),
+        {.request = "r1"});
+  }
+  for (int i = 0; i < 6; ++i) {
+    t.q(1, "SELEC broken FROM t WHERE password = 'hunter2-unparsed'",
+        {.request = "r1", .sqlstate = "42601"});
+  }
+  t.x(1, "SELECT * FROM tokens WHERE value = $1", {Param::of("tok-secret")}, {.request = "r1"});
+  t.q(1, "INSERT INTO notes (body) VALUES ($body$my secret diary$body$)", {.request = "r1"});
+  Engine engine(AnalyzerConfig{}, hasher);
+  std::vector<std::string> logged;
+  const ClockAnchor clock{t.now, std::chrono::system_clock::now()};
+  engine.set_finding_sink(
+      [&](const Finding& f, const FindingGroup&) { logged.push_back(to_json(f, clock).dump()); });
+  for (const Event& e : t.events)
+    engine.process(e);
+  engine.flush(t.now + 5s);
+
+  std::string everything;
+  for (const auto& g : engine.findings())
+    everything += to_json(g, clock).dump();
+  for (const auto& r : engine.requests(100))
+    everything += to_json(r, clock).dump();
+  for (const auto& s : engine.fingerprints())
+    everything += to_json(s).dump();
+  for (const auto& c : engine.connections())
+    everything += to_json(c, clock).dump();
+  for (const auto& l : logged)
+    everything += l;
+  ASSERT_FALSE(engine.findings().empty());
+  for (const char* secret : {"4111", "737", "hunter", "secret", "tok-", "diary", "91"}) {
+    EXPECT_EQ(everything.find(secret), std::string::npos) << secret << " leaked in:\n"
+                                                          << everything;
+  }
+}
+
+}  // namespace
+}  // namespace pgtally::analyzer

@@ -1,0 +1,1 @@
+WITH x AS (DELETE FROM t WHERE id = ANY(ARRAY[1,2]) RETURNING id) SELECT "we""ird" FROM x WHERE a = 'unterminated

@@ -1,0 +1,1 @@
+SELECT * FROM users WHERE id = 5 /*request_id='abc',route='%2Fusers'*/
