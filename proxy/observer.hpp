@@ -43,11 +43,13 @@ class SessionObserver {
   virtual void on_closed(analyzer::CloseReason reason, analyzer::TimePoint at) noexcept = 0;
 };
 
-// Makes one observer per session; called from any relay thread.
+// Makes one observer per session, on the session's event-loop thread `worker` (0 to
+// threads - 1), so an observer can feed a per-thread, single-producer queue.
 class ObserverFactory {
  public:
   virtual ~ObserverFactory() = default;
-  virtual std::unique_ptr<SessionObserver> create(analyzer::ConnectionId connection) = 0;
+  virtual std::unique_ptr<SessionObserver> create(analyzer::ConnectionId connection,
+                                                  std::size_t worker) = 0;
 };
 
 }  // namespace pgtally

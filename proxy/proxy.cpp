@@ -22,7 +22,7 @@ Proxy::Proxy(Config config, std::shared_ptr<ObserverFactory> observers)
   shared_.tls = make_tls_contexts(*config_);
   shared_.observers = std::move(observers);
   for (unsigned i = 0; i < config_->threads; ++i) {
-    workers_.push_back(std::make_unique<Worker>(shared_, config_));
+    workers_.push_back(std::make_unique<Worker>(i, shared_, config_));
   }
 }
 

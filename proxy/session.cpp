@@ -58,7 +58,8 @@ Session::Session(Worker& worker, Stream client, std::string client_address, bool
       server_framer_(wire::kDefaultMaxMessageLength),
       over_limit_(over_limit) {
   worker_.add(this);
-  if (worker_.shared().observers) observer_ = worker_.shared().observers->create(id_);
+  if (worker_.shared().observers)
+    observer_ = worker_.shared().observers->create(id_, worker_.index());
 }
 
 Session::~Session() {

@@ -40,9 +40,10 @@ struct SharedState {
 
 class Worker {
  public:
-  Worker(SharedState& shared, std::shared_ptr<const Config> config)
-      : shared_(shared), config_(std::move(config)) {}
+  Worker(std::size_t index, SharedState& shared, std::shared_ptr<const Config> config)
+      : index_(index), shared_(shared), config_(std::move(config)) {}
 
+  [[nodiscard]] std::size_t index() const { return index_; }
   asio::io_context& context() { return context_; }
   BufferPool& buffers() { return buffers_; }
   SharedState& shared() { return shared_; }
@@ -55,6 +56,7 @@ class Worker {
   [[nodiscard]] const std::unordered_set<Session*>& sessions() const { return sessions_; }
 
  private:
+  std::size_t index_;
   BufferPool buffers_;
   SharedState& shared_;
   std::shared_ptr<const Config> config_;

@@ -144,6 +144,20 @@ std::optional<BindMessage> parse_bind(std::span<const std::byte> head, std::uint
     m.parameter_formats.push_back(static_cast<std::int16_t>(*code));
   }
   if (!read_values(r, m.values, m.truncated)) return std::nullopt;
+  if (m.truncated) return m;
+  const auto results = r.u16();
+  if (!results) {
+    m.truncated = !r.complete();
+    return r.complete() ? std::nullopt : std::optional(m);
+  }
+  for (std::uint16_t i = 0; i < *results; ++i) {
+    const auto code = r.u16();
+    if (!code) {
+      m.truncated = true;
+      return r.complete() ? std::nullopt : std::optional(m);
+    }
+    m.result_formats.push_back(static_cast<std::int16_t>(*code));
+  }
   return m;
 }
 
@@ -181,6 +195,30 @@ std::optional<CommandCompleteMessage> parse_command_complete(std::span<const std
     const auto digits = tag->substr(space + 1);
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), rows);
     if (ec == std::errc() && end == digits.data() + digits.size()) m.rows = rows;
+  }
+  return m;
+}
+
+std::optional<RowDescriptionMessage> parse_row_description(std::span<const std::byte> head,
+                                                           std::uint32_t length) {
+  Reader r(head, length);
+  RowDescriptionMessage m;
+  const auto count = r.u16();
+  if (!count) return r.complete() ? std::nullopt : std::optional(m);
+  for (std::uint16_t i = 0; i < *count; ++i) {
+    bool cut = false;
+    const auto name = r.string(cut);
+    const auto table = r.u32();
+    const auto column = r.u16();
+    const auto type = r.u32();
+    const auto size = r.u16();
+    const auto modifier = r.u32();
+    const auto format = r.u16();
+    if (!name || cut || !table || !column || !type || !size || !modifier || !format) {
+      m.truncated = true;
+      return r.complete() ? std::nullopt : std::optional(m);
+    }
+    m.fields.push_back({*type, static_cast<std::int16_t>(*format)});
   }
   return m;
 }

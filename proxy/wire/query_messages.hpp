@@ -36,7 +36,8 @@ struct BindMessage {  // 'B'
   std::string_view statement;
   std::vector<std::int16_t> parameter_formats;  // 0, 1 or n codes, as sent
   std::vector<BoundValue> values;
-  bool truncated = false;  // values past the head are missing
+  std::vector<std::int16_t> result_formats;  // 0, 1 or n codes; unknown when truncated
+  bool truncated = false;                    // values past the head are missing
 
   // The format of parameter i, applying the protocol's rules for 0 and 1 codes.
   [[nodiscard]] std::int16_t format_of(std::size_t i) const;
@@ -63,6 +64,15 @@ struct DataRowMessage {  // 'D'
   bool truncated = false;
 };
 
+struct RowDescriptionMessage {  // 'T'
+  struct Field {
+    std::uint32_t type_oid = 0;
+    std::int16_t format = 0;
+  };
+  std::vector<Field> fields;  // names are not kept
+  bool truncated = false;
+};
+
 // `head` is the first bytes of the payload; `length` the message's length field.
 std::optional<QueryMessage> parse_query(std::span<const std::byte> head, std::uint32_t length);
 std::optional<ParseMessage> parse_parse(std::span<const std::byte> head, std::uint32_t length);
@@ -70,6 +80,8 @@ std::optional<BindMessage> parse_bind(std::span<const std::byte> head, std::uint
 std::optional<ExecuteMessage> parse_execute(std::span<const std::byte> payload);
 std::optional<CloseMessage> parse_close(std::span<const std::byte> payload);
 std::optional<CommandCompleteMessage> parse_command_complete(std::span<const std::byte> payload);
+std::optional<RowDescriptionMessage> parse_row_description(std::span<const std::byte> head,
+                                                           std::uint32_t length);
 std::optional<DataRowMessage> parse_data_row(std::span<const std::byte> head, std::uint32_t length);
 
 }  // namespace pgtally::wire

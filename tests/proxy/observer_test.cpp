@@ -83,7 +83,7 @@ class RecordingObserver final : public SessionObserver {
 class RecordingFactory final : public ObserverFactory {
  public:
   explicit RecordingFactory(Recorder& recorder) : recorder_(recorder) {}
-  std::unique_ptr<SessionObserver> create(analyzer::ConnectionId id) override {
+  std::unique_ptr<SessionObserver> create(analyzer::ConnectionId id, std::size_t) override {
     return std::make_unique<RecordingObserver>(recorder_, id);
   }
 

@@ -1,0 +1,228 @@
+// Real clients through pgtally, and the analyzer events their traffic becomes: one per
+// statement, with its text, protocol, names, parameter hashes, rows, sampled values, errors,
+// transaction states and the connection's life.
+#include <arpa/inet.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "analyzer/value_hasher.hpp"
+#include "proxy/assembling_observer.hpp"
+#include "tests/proxy/proxy_fixture.hpp"
+
+namespace pgtally::testing {
+namespace {
+
+using analyzer::QueryEvent;
+
+class RecordingSink final : public EventSink {
+ public:
+  void emit(analyzer::Event&& event) override {
+    const std::lock_guard lock(mutex_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<analyzer::Event> events() {
+    const std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::vector<QueryEvent> queries() {
+    std::vector<QueryEvent> out;
+    for (const auto& e : events()) {
+      if (const auto* q = std::get_if<QueryEvent>(&e)) out.push_back(*q);
+    }
+    return out;
+  }
+  void clear() {
+    const std::lock_guard lock(mutex_);
+    events_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<analyzer::Event> events_;
+};
+
+class Assembly : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    hasher_ = new analyzer::ValueHasher(analyzer::ValueHasher::Key{1, 2});
+    sink_ = new RecordingSink();
+    Config config = proxy_config();
+    config.threads = 1;
+    proxy_ = new RunningProxy(config, std::make_shared<AssemblingObserverFactory>(
+                                          std::vector<EventSink*>{sink_}, hasher_));
+  }
+  static void TearDownTestSuite() {
+    delete proxy_;
+    delete sink_;
+    delete hasher_;
+  }
+  void SetUp() override {
+    conn_ = std::make_unique<Connection>(
+        connect_ok(proxy_->conninfo(kTrustUser, "sslmode=disable application_name=shop")));
+    sink_->clear();
+  }
+  // Waits until the statements sent so far have been answered and recorded.
+  std::vector<QueryEvent> queries_after(std::size_t at_least) {
+    std::vector<QueryEvent> out;
+    eventually([&] {
+      out = sink_->queries();
+      return out.size() >= at_least;
+    });
+    return out;
+  }
+
+  PGconn* conn() { return conn_->get(); }
+  static analyzer::ValueHasher* hasher_;
+  static RecordingSink* sink_;
+  static RunningProxy* proxy_;
+  std::unique_ptr<Connection> conn_;
+};
+analyzer::ValueHasher* Assembly::hasher_ = nullptr;
+RecordingSink* Assembly::sink_ = nullptr;
+RunningProxy* Assembly::proxy_ = nullptr;
+
+TEST_F(Assembly, SimpleQueryGivesOneEventPerStatement) {
+  rows(conn(), "SELECT 1; SELECT g FROM generate_series(1, 3) g /*request_id='r1'*/");
+  const auto q = queries_after(2);
+  ASSERT_EQ(q.size(), 2U);
+  EXPECT_EQ(q[0].text, "SELECT 1");
+  EXPECT_EQ(q[0].protocol, analyzer::Protocol::simple);
+  EXPECT_EQ(q[0].rows, 1U);
+  EXPECT_EQ(q[1].text, " SELECT g FROM generate_series(1, 3) g /*request_id='r1'*/");
+  EXPECT_EQ(q[1].rows, 3U);
+  EXPECT_EQ(q[1].sampled_values,
+            (std::vector<analyzer::ValueHash>{hasher_->hash_text("1"), hasher_->hash_text("2"),
+                                              hasher_->hash_text("3")}));
+  EXPECT_LE(q[0].start, q[0].end);
+  EXPECT_LE(q[0].end, q[1].start);  // the second started when the first finished
+}
+
+TEST_F(Assembly, ExtendedProtocolCarriesTextAndParameterHashes) {
+  const char* values[] = {"42", "{1,2,3}"};
+  Result r(PQexecParams(conn(), "SELECT $1::int, cardinality($2::int[])", 2, nullptr, values,
+                        nullptr, nullptr, 0),
+           &PQclear);
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
+  const auto q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  EXPECT_EQ(q[0].protocol, analyzer::Protocol::extended);
+  EXPECT_EQ(q[0].text, "SELECT $1::int, cardinality($2::int[])");
+  ASSERT_EQ(q[0].parameters.size(), 2U);
+  EXPECT_EQ(q[0].parameters[0].hash, hasher_->hash_text("42"));
+  EXPECT_EQ(q[0].parameters[1].array_length, 3);
+  EXPECT_EQ(q[0].parameters[1].elements,
+            (std::vector<analyzer::ValueHash>{hasher_->hash_text("1"), hasher_->hash_text("2"),
+                                              hasher_->hash_text("3")}));
+  EXPECT_EQ(q[0].rows, 1U);
+}
+
+TEST_F(Assembly, BinaryIntegersHashAsTheirText) {
+  const std::uint32_t seven = htonl(7);
+  const char* values[] = {reinterpret_cast<const char*>(&seven)};
+  const int lengths[] = {4};
+  const int formats[] = {1};
+  const Oid types[] = {23};
+  Result r(PQexecParams(conn(), "SELECT $1::int + 0", 1, types, values, lengths, formats, 1),
+           &PQclear);
+  ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
+  const auto q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  ASSERT_EQ(q[0].parameters.size(), 1U);
+  EXPECT_EQ(q[0].parameters[0].format, 1);
+  EXPECT_EQ(q[0].parameters[0].hash, hasher_->hash_text("7"));
+  // The result came back in binary too (resultFormat 1): still the text's hash.
+  EXPECT_EQ(q[0].sampled_values, std::vector<analyzer::ValueHash>{hasher_->hash_text("7")});
+}
+
+TEST_F(Assembly, NamedPreparedStatementExecutionsKeepItsText) {
+  Result p(PQprepare(conn(), "by_id", "SELECT $1::int AS id", 1, nullptr), &PQclear);
+  for (const char* id : {"1", "2", "3"}) {
+    const char* values[] = {id};
+    Result r(PQexecPrepared(conn(), "by_id", 1, values, nullptr, nullptr, 0), &PQclear);
+  }
+  const auto q = queries_after(3);
+  ASSERT_EQ(q.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(q[i].statement_name, "by_id");
+    EXPECT_EQ(q[i].text, "SELECT $1::int AS id");
+    EXPECT_EQ(q[i].parameters.at(0).hash, hasher_->hash_text(std::to_string(i + 1)));
+  }
+}
+
+TEST_F(Assembly, PipelineErrorCarriesItsSqlstateAndSkippedStatementsGiveNoEvent) {
+  ASSERT_EQ(PQenterPipelineMode(conn()), 1);
+  for (const char* sql : {"SELECT 1", "SELECT 1/0", "SELECT 3"}) {
+    PQsendQueryParams(conn(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0);
+  }
+  PQpipelineSync(conn());
+  for (int seen_sync = 0; seen_sync == 0;) {
+    PGresult* r = PQgetResult(conn());
+    if (r == nullptr) continue;
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) seen_sync = 1;
+    PQclear(r);
+  }
+  PQexitPipelineMode(conn());
+  rows(conn(), "SELECT 'after'");
+  const auto q = queries_after(3);
+  ASSERT_EQ(q.size(), 3U);
+  EXPECT_EQ(q[0].text, "SELECT 1");
+  EXPECT_FALSE(q[0].error.has_value());
+  EXPECT_EQ(q[1].text, "SELECT 1/0");
+  ASSERT_TRUE(q[1].error.has_value());
+  EXPECT_EQ(q[1].error->sqlstate, "22012");
+  EXPECT_EQ(q[2].text, "SELECT 'after'");
+}
+
+TEST_F(Assembly, ConnectionAndTransactionEvents) {
+  rows(conn(), "BEGIN");
+  rows(conn(), "SELECT 1");
+  rows(conn(), "COMMIT");
+  const int pid = PQbackendPID(conn());
+  conn_.reset();
+  std::vector<analyzer::Event> events;
+  ASSERT_TRUE(eventually([&] {
+    events = sink_->events();
+    return !events.empty() && std::holds_alternative<analyzer::ConnectionClosed>(events.back());
+  }));
+  std::string states;
+  for (const auto& e : events) {
+    if (const auto* t = std::get_if<analyzer::TransactionStateChanged>(&e)) {
+      states += t->state == analyzer::TxState::in_transaction ? 'T' : 'I';
+    }
+  }
+  EXPECT_EQ(states, "TI");
+  EXPECT_EQ(std::get<analyzer::ConnectionClosed>(events.back()).reason,
+            analyzer::CloseReason::client_terminated);
+  // The opening was recorded when the connection was made, before this test's clear().
+  (void)pid;
+}
+
+TEST(AssemblyOpening, NamesTheBackendAndTheClientGroup) {
+  analyzer::ValueHasher hasher(analyzer::ValueHasher::Key{3, 4});
+  RecordingSink sink;
+  Config config = proxy_config();
+  config.threads = 1;
+  RunningProxy proxy(
+      config, std::make_shared<AssemblingObserverFactory>(std::vector<EventSink*>{&sink}, &hasher));
+  auto conn = connect_ok(proxy.conninfo(kTrustUser, "sslmode=disable application_name=shop"));
+  std::optional<analyzer::ConnectionOpened> opened;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& e : sink.events()) {
+      if (const auto* o = std::get_if<analyzer::ConnectionOpened>(&e)) opened = *o;
+    }
+    return opened.has_value();
+  }));
+  EXPECT_EQ(opened->backend_pid, PQbackendPID(conn.get()));
+  EXPECT_EQ(opened->group.user, kTrustUser);
+  EXPECT_EQ(opened->group.database, kTestDatabase);
+  EXPECT_EQ(opened->group.application_name, "shop");
+  EXPECT_EQ(opened->group.client_address, "127.0.0.1");
+}
+
+}  // namespace
+}  // namespace pgtally::testing
