@@ -113,7 +113,8 @@ Connection::Connection(const std::string& conninfo, const std::string& applicati
                           "08001");
   }
   // Server notices ("relation already exists, skipping") are not the application's output.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
 }
 
 Connection::~Connection() {
