@@ -77,6 +77,6 @@ class Connection {
 };
 
 // Maps a failed result (or a lost connection when result is null) to the ORM's error types.
-[[noreturn]] void throw_error(pg_conn* conn, pg_result* result);
+[[noreturn]] void throw_error(pg_conn* conn, pg_result* raw);
 
 }  // namespace pgtally::orm

@@ -99,8 +99,8 @@ class Column : public ColumnInfo {
   Column() = default;
   Column(const Column&) = default;
   Column& operator=(const Column&) = default;
-  Column(Column&&) = default;
-  Column& operator=(Column&&) = default;
+  Column(Column&&) noexcept = default;
+  Column& operator=(Column&&) noexcept = default;
 };
 
 template <typename M, typename T>
@@ -167,14 +167,14 @@ class ModelSchema {
 
   // Declares the next column; the modifiers below apply to it until the next column().
   template <typename T>
-  ModelSchema& column(T M::*member, std::string attribute, Type type) {
+  ModelSchema& column(T M::*member, const std::string& attribute, const Type& type) {
     if (!FieldTraits<T>::accepts(type.kind())) {
       throw UsageError(fmt_mismatch(attribute, type));
     }
     auto c = std::make_shared<MemberColumn<M, T>>(member);
     c->name = underscored_ ? to_snake_case(attribute) : attribute;
-    c->attribute = std::move(attribute);
-    c->type = std::move(type);
+    c->attribute = attribute;
+    c->type = type;
     c->allow_null = FieldTraits<T>::nullable;
     columns_.push_back(c);
     return *this;
@@ -182,15 +182,16 @@ class ModelSchema {
 
   // Declares a column with its options at once (the style the examples use).
   template <typename T>
-  ModelSchema& column(T M::*member, std::string attribute, Type type, ColumnOptions options) {
-    column(member, std::move(attribute), std::move(type));
-    if (!options.field.empty()) field(std::move(options.field));
+  ModelSchema& column(T M::*member, const std::string& attribute, const Type& type,
+                      ColumnOptions options) {
+    column(member, attribute, type);
+    if (!options.field.empty()) field(options.field);
     if (options.primary_key) primary_key();
     if (options.auto_increment) auto_increment();
     if (options.allow_null) allow_null(*options.allow_null);
     if (options.unique) unique();
     if (options.default_value) default_value(*options.default_value);
-    if (options.default_sql) default_sql(std::move(*options.default_sql));
+    if (options.default_sql) default_sql(*options.default_sql);
     if (options.references) last().references = std::move(options.references);
     for (auto& v : options.validate)
       validate(std::move(v));
@@ -198,8 +199,8 @@ class ModelSchema {
   }
 
   // Sets the SQL column name of the last column ("field" in Sequelize).
-  ModelSchema& field(std::string name) {
-    last().name = std::move(name);
+  ModelSchema& field(const std::string& name) {
+    last().name = name;
     last().explicit_name = true;
     return *this;
   }
@@ -231,8 +232,8 @@ class ModelSchema {
     return *this;
   }
   // A DEFAULT expression written by the model's author, e.g. "now()" or "gen_random_uuid()".
-  ModelSchema& default_sql(std::string expression) {
-    last().default_sql = std::move(expression);
+  ModelSchema& default_sql(const std::string& expression) {
+    last().default_sql = expression;
     return *this;
   }
   ModelSchema& references(std::string table, std::string column = "id",

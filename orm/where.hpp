@@ -28,8 +28,8 @@ class Where {
   static Where in_list(std::string column, bool negated, std::vector<Param> values);
   static Where between(std::string column, Param low, Param high);
   static Where null_check(std::string column, bool negated);
-  static Where all_of(std::vector<Where> parts);
-  static Where any_of(std::vector<Where> parts);
+  static Where all_of(std::vector<Where> input);
+  static Where any_of(std::vector<Where> input);
   static Where negate(Where part);
 
   friend Where operator&&(Where a, Where b) { return all_of({std::move(a), std::move(b)}); }

@@ -228,6 +228,16 @@ TEST_F(Transactions, LostConnectionMidTransactionRollsBackAndThePoolRecovers) {
   EXPECT_NO_THROW(Repository<User>(*db).create(user("after@x.io")));
 }
 
+TEST_F(Transactions, StatementTimeoutIsATimeoutErrorAndTheConnectionStaysUsable) {
+  EXPECT_THROW(db->transaction([&](Transaction& tx) {
+    query(tx, "SET LOCAL statement_timeout = '20ms'");
+    query(tx, "SELECT pg_sleep(30)");
+  }),
+               TimeoutError);
+  EXPECT_EQ(Repository<User>(*db).count(), 0);
+  EXPECT_EQ(db->pool().stats().idle, 1U);  // rolled back and returned, not discarded
+}
+
 // --- hooks ----------------------------------------------------------------------------------
 
 using Hooks = OrmTest;
