@@ -228,6 +228,40 @@ void Pool::evict_idle() {
   close_all(std::move(closing), false);
 }
 
+void Pool::ensure_min() {
+  for (;;) {
+    std::uint64_t id = 0;
+    {
+      const std::lock_guard lock(mutex_);
+      if (stopping_ || total_ >= options_.min) return;
+      ++total_;
+      id = next_id_++;
+    }
+    std::unique_ptr<Connection> fresh;
+    try {
+      fresh = std::make_unique<Connection>(conninfo_, application_name_, id);
+    } catch (...) {
+      {
+        const std::lock_guard lock(mutex_);
+        --total_;
+      }
+      available_.notify_one();
+      throw;
+    }
+    PoolEvent opened;
+    opened.kind = PoolEvent::Kind::opened;
+    opened.connection = id;
+    opened.backend_pid = fresh->backend_pid();
+    {
+      const std::lock_guard lock(mutex_);
+      idle_.push_back(Idle{std::move(fresh), Clock::now()});
+      opened.stats = stats_locked();
+    }
+    available_.notify_one();
+    notify(opened);
+  }
+}
+
 void Pool::evictor_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -235,6 +269,11 @@ void Pool::evictor_loop() {
     if (stopping_) break;
     lock.unlock();
     evict_idle();
+    try {
+      ensure_min();
+    } catch (const Error&) {
+      // The server is unreachable now; the next round tries again, and acquire reports it.
+    }
     lock.lock();
   }
 }

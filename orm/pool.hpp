@@ -19,7 +19,7 @@ namespace pgtally::orm {
 
 struct PoolOptions {
   std::uint32_t max = 5;
-  std::uint32_t min = 0;  // eviction never closes idle connections below this
+  std::uint32_t min = 0;  // the evictor opens up to this many and never closes below it
   std::chrono::milliseconds acquire_timeout{60'000};
   std::chrono::milliseconds idle_timeout{10'000};   // idle longer than this: evicted
   std::chrono::milliseconds evict_interval{1'000};  // 0: no background eviction
@@ -99,6 +99,8 @@ class Pool {
   [[nodiscard]] const PoolOptions& options() const { return options_; }
   // Closes connections idle longer than idle_timeout, keeping min; the evictor calls it.
   void evict_idle();
+  // Opens idle connections until min are open; the evictor calls it. Throws ConnectionError.
+  void ensure_min();
 
  private:
   friend class Lease;

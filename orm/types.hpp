@@ -139,6 +139,9 @@ struct ValueTraits<std::string> {
   }
   static std::string to_text(const std::string& v, const Type&) { return v; }
   static std::string from_text(std::string_view s, const Type&) { return std::string(s); }
+  static void assign(std::string& out, std::string_view s, const Type&) {
+    out.assign(s.data(), s.size());
+  }
 };
 
 template <>
@@ -160,6 +163,9 @@ struct ValueTraits<Numeric> {
   static bool accepts(Type::Kind k) { return k == Type::Kind::numeric; }
   static std::string to_text(const Numeric& v, const Type&) { return v.text; }
   static Numeric from_text(std::string_view s, const Type&) { return Numeric{std::string(s)}; }
+  static void assign(Numeric& out, std::string_view s, const Type&) {
+    out.text.assign(s.data(), s.size());
+  }
 };
 
 template <>
@@ -190,6 +196,16 @@ struct ValueTraits<E, std::enable_if_t<std::is_enum_v<E>>> {
   static E from_text(std::string_view s, const Type& t) { return static_cast<E>(enum_index(t, s)); }
 };
 
+// Reads text into an existing value, reusing its storage when the type allows (strings).
+template <typename T>
+void read_value(T& out, std::string_view text, const Type& type) {
+  if constexpr (requires { ValueTraits<T>::assign(out, text, type); }) {
+    ValueTraits<T>::assign(out, text, type);
+  } else {
+    out = ValueTraits<T>::from_text(text, type);
+  }
+}
+
 // A value a field may hold: a supported type or std::optional of one (NULL when empty).
 template <typename T>
 struct FieldTraits {
@@ -201,7 +217,7 @@ struct FieldTraits {
   }
   static void read(T& out, const char* data, std::size_t len, bool is_null, const Type& t) {
     if (is_null) return;  // the column allows no NULL: the default stays
-    out = ValueTraits<T>::from_text(std::string_view(data, len), t);
+    read_value(out, std::string_view(data, len), t);
   }
   static bool is_null(const T&) { return false; }
 };
@@ -220,7 +236,8 @@ struct FieldTraits<std::optional<T>> {
     if (is_null) {
       out.reset();
     } else {
-      out = ValueTraits<T>::from_text(std::string_view(data, len), t);
+      if (!out) out.emplace();
+      read_value(*out, std::string_view(data, len), t);
     }
   }
   static bool is_null(const std::optional<T>& v) { return !v.has_value(); }

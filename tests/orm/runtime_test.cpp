@@ -129,6 +129,15 @@ TEST(Pool, EvictionClosesIdleConnectionsDownToMin) {
   EXPECT_NO_THROW(wait_until([&] { return background.pool().stats().idle == 0; }));
 }
 
+TEST(Pool, TheEvictorKeepsMinConnectionsOpen) {
+  Database db(test_config({.max = 4, .min = 2, .evict_interval = 5ms}));
+  EXPECT_NO_THROW(wait_until([&] { return db.pool().stats().idle == 2; }));
+  std::int32_t pid = 0;
+  ASSERT_NO_THROW(pid = backend_pid(db));  // served by a warm connection
+  EXPECT_GT(pid, 0);
+  EXPECT_EQ(db.pool().stats().idle, 2U);
+}
+
 TEST(Pool, BadCredentialsFailWithoutPrintingThePassword) {
   Config config = Config::from_url(fmt::format(
       "postgresql://{}:{}@127.0.0.1:{}/{}", pgtally::testing::kScramUser, "wrong-Secret-42",
