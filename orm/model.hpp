@@ -93,7 +93,7 @@ class Column : public ColumnInfo {
   // An auto-increment key still at its default (0 or empty): left to the database on insert.
   [[nodiscard]] virtual bool unset_key(const M& instance) const = 0;
   [[nodiscard]] virtual bool nullable_field() const = 0;
-  virtual void set_now(M& instance) const = 0;  // timestamps only
+  virtual void set_time(M& instance, Timestamp at) const = 0;  // timestamps only
 
  protected:
   Column() = default;
@@ -131,16 +131,18 @@ class MemberColumn final : public Column<M> {
     }
   }
   [[nodiscard]] bool nullable_field() const override { return Traits::nullable; }
-  void set_now(M& instance) const override {
-    if constexpr (std::is_same_v<typename Traits::Value, Timestamp>) {
-      instance.*member_ =
-          std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
-    }
+  void set_time(M& instance, Timestamp at) const override {
+    if constexpr (std::is_same_v<typename Traits::Value, Timestamp>) instance.*member_ = at;
   }
 
  private:
   T M::*member_;
 };
+
+// The time create and save stamp: now, at the database's microsecond precision.
+inline Timestamp now_timestamp() {
+  return std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now());
+}
 
 // A model-wide validation: a message when the instance is invalid.
 template <typename M>

@@ -162,7 +162,7 @@ class Repository {
     if (!failures.empty()) throw ValidationError(schema().model_name(), std::move(failures));
     if (const auto* updated = schema().updated_at()) {
       M scratch{};
-      updated->set_now(scratch);
+      updated->set_time(scratch, now_timestamp());
       assignments.push_back(Assignment{updated->name, updated->get(scratch), updated});
     }
     if (assignments.empty()) throw UsageError("update needs at least one assignment");
@@ -285,10 +285,11 @@ class Repository {
   }
 
   static void stamp(M& instance, bool creating) {
+    const Timestamp now = now_timestamp();
     if (creating) {
-      if (const auto* created = schema().created_at()) created->set_now(instance);
+      if (const auto* created = schema().created_at()) created->set_time(instance, now);
     }
-    if (const auto* updated = schema().updated_at()) updated->set_now(instance);
+    if (const auto* updated = schema().updated_at()) updated->set_time(instance, now);
   }
 
   template <typename T>
@@ -301,7 +302,7 @@ class Repository {
         fmt::format("UPDATE {} SET {} = {} + $1", quote_ident(schema().table()), name, name);
     if (const auto* updated = schema().updated_at()) {
       M scratch{};
-      updated->set_now(scratch);
+      updated->set_time(scratch, now_timestamp());
       st.params.push_back(updated->get(scratch));
       sql += fmt::format(", {} = $2", quote_ident(updated->name));
     }
