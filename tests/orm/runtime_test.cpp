@@ -39,6 +39,7 @@ TEST(Pool, ExhaustionUnderConcurrentAcquirersThrowsWithThePoolState) {
   std::vector<PoolTimeoutError::State> states;
   std::vector<std::string> messages;
   std::vector<std::thread> acquirers;
+  acquirers.reserve(4);
   for (int i = 0; i < 4; ++i) {
     acquirers.emplace_back([&] {
       try {
@@ -410,6 +411,7 @@ TEST_F(QueryCounting, LazyLoopIsNPlusOneAndOneBatchedQueryIsNot) {
   EXPECT_TRUE(testing::has_no_n_plus_one(*db, [&] {
     const auto users = Repository<User>(*db).find_all();
     std::vector<std::int64_t> keys;
+    keys.reserve(users.size());
     for (const auto& u : users)
       keys.push_back(u.id);
     Repository<Post>(*db).find_all({.where = op::in(&Post::userId, keys)});
