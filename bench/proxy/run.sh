@@ -17,6 +17,7 @@
 #   SOAK_SECONDS   soak at 32 clients through pgtally; 0 skips it (default 0)
 #   SOAK_CLIENTS   clients in the soak (default 32)
 #   BUILD_JOBS     parallel build jobs (default 1: the machine is shared)
+#   PGTALLY_THREADS  pgtally's event-loop threads (default 2)
 #
 # Exits non-zero only when the benchmark cannot run; targets are reported as MET or MISSED.
 set -euo pipefail
@@ -29,6 +30,7 @@ IDLE_CLIENTS=${IDLE_CLIENTS:-1000}
 SOAK_SECONDS=${SOAK_SECONDS:-0}
 SOAK_CLIENTS=${SOAK_CLIENTS:-32}
 BUILD_JOBS=${BUILD_JOBS:-1}
+PGTALLY_THREADS=${PGTALLY_THREADS:-2}
 SCALE=10
 PG_BIN=/usr/lib/postgresql/15/bin
 # Targets.
@@ -36,13 +38,13 @@ TARGET_ONE_CLIENT_VS_DIRECT=0.85   # pgtally TPS / direct TPS at 1 client
 TARGET_IDLE_BYTES=3072             # RSS growth per idle client
 SOAK_FLAT_BYTES=$((4 * 1024 * 1024))  # last-minus-first RSS sample allowed in the soak
 
-COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS bash bench/proxy/run.sh${*:+ $*}"
+COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS PGTALLY_THREADS=$PGTALLY_THREADS bash bench/proxy/run.sh${*:+ $*}"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts PostgreSQL as postgres)"
-for v in BENCH_SECONDS BENCH_ROUNDS IDLE_CLIENTS SOAK_SECONDS SOAK_CLIENTS BUILD_JOBS; do
+for v in BENCH_SECONDS BENCH_ROUNDS IDLE_CLIENTS SOAK_SECONDS SOAK_CLIENTS BUILD_JOBS PGTALLY_THREADS; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 [ "$BENCH_SECONDS" -gt 0 ] && [ "$BENCH_ROUNDS" -gt 0 ] || die "BENCH_SECONDS and BENCH_ROUNDS must be > 0"
@@ -179,7 +181,7 @@ wait_ready PostgreSQL "$PGPORT" "$PG_PID" 60
 # --- 2. pgtally and pgbouncer -----------------------------------------------------------------
 TALLY_PORT=$(free_port)
 log "start pgtally on 127.0.0.1:$TALLY_PORT"
-"$PGTALLY" --listen "127.0.0.1:$TALLY_PORT" --upstream "127.0.0.1:$PGPORT" --threads 2 \
+"$PGTALLY" --listen "127.0.0.1:$TALLY_PORT" --upstream "127.0.0.1:$PGPORT" --threads "$PGTALLY_THREADS" \
   --log-level warn --max-client-conn 2000 --shutdown-timeout 2 >"$WORK/pgtally.log" 2>&1 &
 PGTALLY_PID=$!
 wait_ready pgtally "$TALLY_PORT" "$PGTALLY_PID" 30
@@ -372,7 +374,7 @@ echo
 echo "- Command: \`$COMMAND_LINE\`"
 echo "- Machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL, kernel $(uname -r); shared with other builds: numbers are comparative within this run only (every configuration interleaved per round)."
 echo "- Load average (1/5/15 min): $LOAD_START at start, $LOAD_AFTER_TPS after the throughput runs, $LOAD_END at the end."
-echo "- PostgreSQL $PG_VERSION (fsync=off, trust, max_connections=1200), pgbouncer $BOUNCER_VERSION (session mode), pgtally $GIT_REV (Release, --threads 2, --log-level warn, no analysis observer)."
+echo "- PostgreSQL $PG_VERSION (fsync=off, trust, max_connections=1200), pgbouncer $BOUNCER_VERSION (session mode), pgtally $GIT_REV (Release, --threads $PGTALLY_THREADS, --log-level warn, no analysis observer)."
 echo "- pgbench -S (select-only), scale $SCALE, TCP to 127.0.0.1 for all three, -j min(clients,2), ${BENCH_SECONDS}s per run, $BENCH_ROUNDS round(s); TPS is the median over rounds (excluding connection time); CPU us/tx is the proxy's utime+stime (/proc/PID/stat, ${CLK_TCK} Hz ticks) summed over rounds / transactions summed over rounds."
 echo
 echo "### Throughput"
@@ -416,8 +418,14 @@ if [ "$SOAK_SECONDS" -gt 0 ]; then
   echo "### Soak: ${SOAK_SECONDS}s, $SOAK_CLIENTS clients, pgbench -S -M prepared through pgtally"
   echo
   echo "| t (s) | pgtally RSS (KiB) |"
-  echo "|---:|---:|"
-  for s in "${SOAK_SAMPLES[@]}"; do echo "| ${s%%:*} | $(fmt "$(calc "${s#*:} / 1024")") |"; done
+  echo "|---|---|"
+  for ((i = 0; i < ${#SOAK_SAMPLES[@]}; i += 6)); do
+    ts="" rs=""
+    for s in "${SOAK_SAMPLES[@]:i:6}"; do
+      ts="$ts${ts:+, }${s%%:*}"; rs="$rs${rs:+, }$(fmt "$(calc "${s#*:} / 1024")")"
+    done
+    echo "| $ts | $rs |"
+  done
   first=${SOAK_SAMPLES[0]#*:}; last=${SOAK_SAMPLES[-1]#*:}
   SOAK_GROWTH=$((last - first))
   max=$(printf '%s\n' "${SOAK_SAMPLES[@]}" | cut -d: -f2 | sort -n | tail -1)
