@@ -84,7 +84,7 @@ cleanup() {
   wait 2>/dev/null
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ $rc -ne 0 ]; then
-      for f in postgres.log pgtally.log pgbouncer.log; do
+      for f in postgres.log pgtally.log pgbouncer.log pgbouncer.stderr; do
         [ -s "$WORK/$f" ] && { echo "--- tail of $f ---" >&2; tail -n 20 "$WORK/$f" >&2; }
       done
     fi
@@ -213,7 +213,7 @@ EOF
 touch "$WORK/pgbouncer.log"
 chown -R postgres:postgres "$WORK/pgbouncer" "$WORK/pgbouncer.log"
 runuser -u postgres -- bash -c "ulimit -n 8192; exec /usr/sbin/pgbouncer '$WORK/pgbouncer/pgbouncer.ini'" \
-  >>"$WORK/pgbouncer.log" 2>&1 &
+  >"$WORK/pgbouncer.stderr" 2>&1 &
 BOUNCER_LAUNCHER=$!
 BOUNCER_PID=$(wait_pidfile "$WORK/pgbouncer/pgbouncer.pid" 30) || die "pgbouncer did not start"
 wait_ready pgbouncer "$BOUNCER_PORT" "$BOUNCER_PID" 30
@@ -238,17 +238,25 @@ pgbench -i -s "$SCALE" -q -h 127.0.0.1 -p "$PGPORT" -U postgres postgres >"$WORK
   || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
 
 declare -A TPS_LIST TXNS TICKS FAILED
+proxies_alive() {
+  local t
+  for t in pgtally pgbouncer; do
+    kill -0 "${PID[$t]}" 2>/dev/null || die "$t (pid ${PID[$t]}) is no longer running; see its log below"
+  done
+}
 run_one() {  # target clients mode seconds -> sets RUN_TPS RUN_TXNS RUN_TICKS RUN_FAILED
   local target=$1 c=$2 mode=$3 secs=$4 j out pid before after
   j=$(( c < 2 ? c : 2 ))
   out=$WORK/pgbench.out
   pid=${PID[$target]}
+  proxies_alive
   before=0; [ -n "$pid" ] && before=$(cpu_ticks "$pid")
   if ! pgbench -h 127.0.0.1 -p "${PORT[$target]}" -U postgres -n -S -c "$c" -j "$j" \
       -T "$secs" -M "$mode" postgres >"$out" 2>&1; then
     cat "$out" >&2
     die "pgbench failed against $target ($c clients, $mode)"
   fi
+  proxies_alive
   after=0; [ -n "$pid" ] && after=$(cpu_ticks "$pid")
   RUN_TPS=$(awk '/^tps = / { print $3; exit }' "$out")
   RUN_TXNS=$(awk -F': ' '/^number of transactions actually processed/ { print $2; exit }' "$out")
