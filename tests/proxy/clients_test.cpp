@@ -1,0 +1,294 @@
+// Real PostgreSQL clients work through pgtally: psql, pgjdbc, psycopg 3, psycopg2 and
+// node-postgres each run a script directly against PostgreSQL and through pgtally, exit 0 both
+// ways and print the same thing; pgbench initializes its tables and runs its transactions in
+// every query mode through pgtally without a failure. A client that is not installed fails
+// its test with the package to install.
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <gtest/gtest.h>
+
+#include "tests/proxy/proxy_fixture.hpp"
+#include "tests/support/subprocess.hpp"
+
+namespace pgtally::testing {
+namespace {
+
+const std::filesystem::path kClientsDir = PGTALLY_CLIENTS_DIR;  // tests/clients in the source
+constexpr std::string_view kPgBin = "/usr/lib/postgresql/15/bin";
+constexpr auto kClientDeadline = std::chrono::seconds(180);
+
+// How client programs run: with the libpq environment `env`, in `workdir`, under a deadline.
+ProcessOptions client_options(std::vector<std::pair<std::string, std::string>> env = {},
+                              std::string workdir = "",
+                              std::chrono::milliseconds deadline = kClientDeadline) {
+  ProcessOptions options;
+  options.env = std::move(env);
+  options.workdir = std::move(workdir);
+  options.deadline = deadline;
+  return options;
+}
+
+// Something a client needs, checked by a command that exits 0 when it is there.
+struct Prerequisite {
+  std::vector<std::string> probe;
+  std::string install;  // what to install when the probe fails
+};
+
+// Fails the test, naming what to install, unless every prerequisite is there.
+void require(const std::vector<Prerequisite>& prerequisites) {
+  for (const auto& p : prerequisites) {
+    const auto result = run_process(p.probe, client_options({}, "", std::chrono::seconds(60)));
+    ASSERT_EQ(result.exit_code, 0)
+        << "missing prerequisite: install " << p.install
+        << " (checked with: " << fmt::format("{}", fmt::join(p.probe, " ")) << ")\n"
+        << result.output;
+  }
+}
+
+// The libpq environment every client script reads its connection from.
+// `options` goes to the server in the startup packet (PGOPTIONS).
+std::vector<std::pair<std::string, std::string>> libpq_env(std::uint16_t port,
+                                                           std::string_view user,
+                                                           std::string options = "") {
+  return {{"PGHOST", "127.0.0.1"},
+          {"PGPORT", std::to_string(port)},
+          {"PGUSER", std::string(user)},
+          {"PGPASSWORD", std::string(user)},
+          {"PGDATABASE", std::string(kTestDatabase)},
+          {"PGOPTIONS", std::move(options)},
+          {"PGAPPNAME", "pgtally-client-tests"}};
+}
+
+// Starts pgtally in front of the binary's PostgreSQL for a suite.
+class ThroughPgtally : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { proxy_ = new RunningProxy(); }
+  static void TearDownTestSuite() {
+    delete proxy_;
+    proxy_ = nullptr;
+  }
+  static std::uint16_t direct_port() { return postgres().port(); }
+  static std::uint16_t pgtally_port() { return proxy_->port(); }
+
+  static RunningProxy* proxy_;
+};
+RunningProxy* ThroughPgtally::proxy_ = nullptr;
+
+// ---------------------------------------------------------------------------------------------
+// Client scripts: the same output directly and through pgtally.
+
+struct ClientScript {
+  std::string name;
+  std::string_view user;  // also picks the authentication method: trust, md5 or SCRAM
+  std::vector<Prerequisite> prerequisites;
+  // The command for a server on 127.0.0.1:`port`; the libpq environment is set as well.
+  std::function<std::vector<std::string>(std::uint16_t port, std::string_view user)> command;
+  std::vector<std::string> must_print;  // lines showing the script did its work
+};
+
+std::ostream& operator<<(std::ostream& out, const ClientScript& c) {
+  return out << c.name;
+}
+
+const Prerequisite kDebianPython{{"/usr/bin/python3", "--version"}, "the Debian package python3"};
+
+std::vector<ClientScript> client_scripts() {
+  return {
+      {.name = "psql",
+       .user = kMd5User,
+       .prerequisites = {{{fmt::format("{}/psql", kPgBin), "--version"},
+                          "the Debian package postgresql-client-15"}},
+       .command =
+           [](std::uint16_t, std::string_view) {
+             return std::vector<std::string>{fmt::format("{}/psql", kPgBin), "--no-psqlrc",
+                                             "--file", (kClientsDir / "psql/script.sql").string()};
+           },
+       .must_print = {"COPY 3", "COPY 2", "items: 8 total: 30.49", "(id)=(1) already exists",
+                      "division by zero", "after_rollback", "still connected",
+                      "apple,bread,cheese,dates,eggs,flour, white,grapes, red,honey \"raw\""}},
+      {.name = "jdbc",
+       .user = kScramUser,
+       .prerequisites = {{{"/usr/bin/java", "-version"},
+                          "the Debian package openjdk-17-jdk-headless"},
+                         {{"/usr/bin/javac", "-version"},
+                          "the Debian package openjdk-17-jdk-headless"},
+                         {{"test", "-r", "/usr/share/java/postgresql.jar"},
+                          "the Debian package libpostgresql-jdbc-java"}},
+       .command =
+           [](std::uint16_t port, std::string_view user) {
+             return std::vector<std::string>{
+                 "/usr/bin/java",
+                 "-cp",
+                 "/usr/share/java/postgresql.jar",
+                 (kClientsDir / "jdbc/JdbcCheck.java").string(),
+                 fmt::format("jdbc:postgresql://127.0.0.1:{}/{}", port, kTestDatabase),
+                 std::string(user),
+                 std::string(user)};
+           },
+       .must_print = {"prepared 12: 24 v12! 12.75 10000000012 true", "server-side prepared: true",
+                      "named statements on the server: 1", "batch: 50 statements, 50 rows",
+                      "after rollback: count=52 sum=2938.00", "error: 23505", "done"}},
+      {.name = "psycopg3",
+       .user = kScramUser,
+       .prerequisites = {kDebianPython,
+                         {{"/usr/bin/python3", "-c", "import psycopg"},
+                          "the Debian package python3-psycopg"}},
+       .command =
+           [](std::uint16_t, std::string_view) {
+             return std::vector<std::string>{"/usr/bin/python3",
+                                             (kClientsDir / "python/psycopg_check.py").string()};
+           },
+       .must_print = {"prepared 10 ('customer-2', Decimal('30.00'))",
+                      "named statements on the server: 1", "copy in: 300",
+                      "copy out: ('350', 'bulk-350', '87.50')", "pipeline: [0, 10, 20, 30, 40]",
+                      "error: 23505 orders_pkey", "done"}},
+      {.name = "psycopg2",
+       .user = kMd5User,
+       .prerequisites = {kDebianPython,
+                         {{"/usr/bin/python3", "-c", "import psycopg2"},
+                          "the Debian package python3-psycopg2"}},
+       .command =
+           [](std::uint16_t, std::string_view) {
+             return std::vector<std::string>{"/usr/bin/python3",
+                                             (kClientsDir / "python/psycopg2_check.py").string()};
+           },
+       .must_print = {"inserted: (230, Decimal('26158.125'))", "after rollback: (230,)",
+                      "copy in: 300", "named cursor: 530 1 1299 371415", "error: 23505 events_pkey",
+                      "done"}},
+      {.name = "node_postgres",
+       .user = kScramUser,
+       .prerequisites = {{{"/usr/bin/node", "--version"}, "the Debian package nodejs"},
+                         {{"/usr/bin/node", "-e",
+                           fmt::format("require('{}')",
+                                       (kClientsDir / "node/node_modules/pg").string())},
+                          "the npm package pg (run: bash tests/clients/install.sh)"}},
+       .command =
+           [](std::uint16_t, std::string_view) {
+             return std::vector<std::string>{"/usr/bin/node",
+                                             (kClientsDir / "node/pg_check.js").string()};
+           },
+       .must_print = {"named statements on the server: 1", "after rollback: 40",
+                      "error: 23505 visits_pkey", "pool: 1=1 2=2", "24=24",
+                      "pool transactions: 2.5 4.0 5.5 7.0 8.5 10.0 11.5 13.0", "done"}},
+  };
+}
+
+class RealClient : public ThroughPgtally, public ::testing::WithParamInterface<ClientScript> {
+ protected:
+  static ProcessResult run(const ClientScript& client, std::uint16_t port) {
+    return run_process(client.command(port, client.user),
+                       client_options(libpq_env(port, client.user), kClientsDir.string()));
+  }
+};
+
+TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
+  const ClientScript& client = GetParam();
+  require(client.prerequisites);
+  if (HasFatalFailure()) return;
+
+  const auto direct = run(client, direct_port());
+  ASSERT_FALSE(direct.timed_out) << direct.output;
+  ASSERT_EQ(direct.exit_code, 0) << "directly against PostgreSQL:\n" << direct.output;
+  for (const auto& line : client.must_print) {
+    ASSERT_NE(direct.output.find(line), std::string::npos)
+        << "expected '" << line << "' in the direct output:\n"
+        << direct.output;
+  }
+
+  const auto through = run(client, pgtally_port());
+  ASSERT_FALSE(through.timed_out) << through.output;
+  EXPECT_EQ(through.exit_code, 0) << "through pgtally:\n" << through.output;
+  EXPECT_EQ(through.output, direct.output);
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, RealClient, ::testing::ValuesIn(client_scripts()),
+                         [](const auto& test) { return test.param.name; });
+
+// ---------------------------------------------------------------------------------------------
+// pgbench: initialization and transactions in every query mode, through pgtally.
+
+struct PgbenchRun {
+  std::string name;
+  std::vector<std::string> options;  // query mode and script
+};
+
+std::ostream& operator<<(std::ostream& out, const PgbenchRun& r) {
+  return out << r.name;
+}
+
+constexpr int kPgbenchClients = 4;
+constexpr int kTransactionsPerClient = 50;
+constexpr int kTransactions = kPgbenchClients * kTransactionsPerClient;
+
+std::vector<PgbenchRun> pgbench_runs() {
+  const std::string transfer = (kClientsDir / "pgbench/transfer.sql").string();
+  return {
+      {"tpcb_simple", {"--protocol=simple"}},
+      {"tpcb_extended", {"--protocol=extended"}},
+      {"tpcb_prepared", {"--protocol=prepared"}},
+      {"custom_script_extended", {"--protocol=extended", "--file", transfer, "-D", "span=5000"}},
+      {"custom_script_prepared", {"--protocol=prepared", "--file", transfer, "-D", "span=5000"}},
+  };
+}
+
+class Pgbench : public ThroughPgtally, public ::testing::WithParamInterface<PgbenchRun> {
+ protected:
+  // pgbench's tables in their own schema (search_path in the startup options), created directly.
+  static std::string schema() { return "clients_pgbench_" + GetParam().name; }
+
+  static ProcessResult pgbench(std::vector<std::string> args) {
+    args.insert(args.begin(), fmt::format("{}/pgbench", kPgBin));
+    return run_process(
+        args, client_options(libpq_env(pgtally_port(), kTrustUser, "-c search_path=" + schema())));
+  }
+};
+
+TEST_P(Pgbench, RunsEveryTransactionThroughPgtallyWithoutFailures) {
+  require({{{fmt::format("{}/pgbench", kPgBin), "--version"}, "the Debian package postgresql-15"}});
+  if (HasFatalFailure()) return;
+  auto conn = connect_ok(postgres().conninfo());
+  rows(conn.get(),
+       fmt::format("SET client_min_messages = warning; DROP SCHEMA IF EXISTS {0} CASCADE;"
+                   " CREATE SCHEMA {0}",
+                   schema()));
+
+  const auto init = pgbench({"--initialize", "--scale=1"});
+  ASSERT_EQ(init.exit_code, 0) << init.output;
+  ASSERT_EQ(scalar(conn.get(), fmt::format("SELECT count(*) FROM {}.pgbench_accounts", schema())),
+            "100000")
+      << init.output;
+
+  auto args = GetParam().options;
+  args.insert(args.end(), {"--client", std::to_string(kPgbenchClients), "--jobs", "2",
+                           "--transactions", std::to_string(kTransactionsPerClient)});
+  const auto run = pgbench(args);
+  ASSERT_FALSE(run.timed_out) << run.output;
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(
+                fmt::format("number of transactions actually processed: {0}/{0}\n", kTransactions)),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("number of failed transactions: 0 (0.000%)"), std::string::npos)
+      << run.output;
+
+  // Every transaction committed exactly once: one history row each, and the balances add up.
+  EXPECT_EQ(scalar(conn.get(), fmt::format("SELECT count(*) FROM {}.pgbench_history", schema())),
+            std::to_string(kTransactions));
+  EXPECT_EQ(
+      scalar(conn.get(), fmt::format("SELECT (SELECT sum(abalance) FROM {0}.pgbench_accounts) = "
+                                     "(SELECT sum(delta) FROM {0}.pgbench_history)",
+                                     schema())),
+      "t");
+  rows(conn.get(), fmt::format("DROP SCHEMA {} CASCADE", schema()));
+}
+
+INSTANTIATE_TEST_SUITE_P(QueryModes, Pgbench, ::testing::ValuesIn(pgbench_runs()),
+                         [](const auto& test) { return test.param.name; });
+
+}  // namespace
+}  // namespace pgtally::testing
