@@ -4,8 +4,11 @@
 // every query mode through pgtally without a failure. A client that is not installed fails
 // its test with the package to install.
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -64,20 +67,51 @@ std::vector<std::pair<std::string, std::string>> libpq_env(std::uint16_t port,
           {"PGAPPNAME", "pgtally-client-tests"}};
 }
 
-// Starts pgtally in front of the binary's PostgreSQL for a suite.
+// How pgtally's two legs are set up.
+enum class Transport : std::uint8_t {
+  plain,           // no TLS configured; clients keep their default sslmode
+  tls_to_clients,  // pgtally offers TLS and the clients require it (sslmode=require)
+  tls_to_server,   // pgtally speaks TLS to PostgreSQL; the clients' leg is plain
+};
+
+std::string_view to_string(Transport t) {
+  switch (t) {
+    case Transport::plain:
+      return "plain";
+    case Transport::tls_to_clients:
+      return "tls_to_clients";
+    case Transport::tls_to_server:
+      return "tls_to_server";
+  }
+  return "?";
+}
+
+Config pgtally_config(Transport transport) {
+  Config config = proxy_config();
+  if (transport == Transport::tls_to_clients) {
+    // PostgreSQL's self-signed certificate serves the client leg as well.
+    config.client_tls_cert_file = postgres().ca_cert().string();
+    config.client_tls_key_file = postgres().server_key().string();
+  }
+  if (transport == Transport::tls_to_server) config.server_tls = ServerTls::require;
+  return config;
+}
+
+// pgtally in front of the binary's PostgreSQL, one per transport, for a suite.
 class ThroughPgtally : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { proxy_ = new RunningProxy(); }
-  static void TearDownTestSuite() {
-    delete proxy_;
-    proxy_ = nullptr;
-  }
+  static void TearDownTestSuite() { proxies_.clear(); }
   static std::uint16_t direct_port() { return postgres().port(); }
-  static std::uint16_t pgtally_port() { return proxy_->port(); }
+  static std::uint16_t pgtally_port(Transport transport = Transport::plain) {
+    auto& proxy = proxies_[transport];
+    if (!proxy) proxy = std::make_unique<RunningProxy>(pgtally_config(transport));
+    return proxy->port();
+  }
 
-  static RunningProxy* proxy_;
+ private:
+  static std::map<Transport, std::unique_ptr<RunningProxy>> proxies_;
 };
-RunningProxy* ThroughPgtally::proxy_ = nullptr;
+std::map<Transport, std::unique_ptr<RunningProxy>> ThroughPgtally::proxies_;
 
 // ---------------------------------------------------------------------------------------------
 // Client scripts: the same output directly and through pgtally.
@@ -86,8 +120,12 @@ struct ClientScript {
   std::string name;
   std::string_view user;  // also picks the authentication method: trust, md5 or SCRAM
   std::vector<Prerequisite> prerequisites;
-  // The command for a server on 127.0.0.1:`port`; the libpq environment is set as well.
-  std::function<std::vector<std::string>(std::uint16_t port, std::string_view user)> command;
+  // The command for a server on 127.0.0.1:`port`, requiring TLS when `tls`; the libpq
+  // environment is set as well.
+  std::function<std::vector<std::string>(std::uint16_t port, std::string_view user, bool tls)>
+      command;
+  // Environment that makes the client require TLS (without verifying the self-signed certificate).
+  std::vector<std::pair<std::string, std::string>> require_tls_env;
   std::vector<std::string> must_print;  // lines showing the script did its work
 };
 
@@ -104,10 +142,11 @@ std::vector<ClientScript> client_scripts() {
        .prerequisites = {{{fmt::format("{}/psql", kPgBin), "--version"},
                           "the Debian package postgresql-client-15"}},
        .command =
-           [](std::uint16_t, std::string_view) {
+           [](std::uint16_t, std::string_view, bool) {
              return std::vector<std::string>{fmt::format("{}/psql", kPgBin), "--no-psqlrc",
                                              "--file", (kClientsDir / "psql/script.sql").string()};
            },
+       .require_tls_env = {{"PGSSLMODE", "require"}},
        .must_print = {"COPY 3", "COPY 2", "items: 8 total: 30.49", "(id)=(1) already exists",
                       "division by zero", "after_rollback", "still connected",
                       "apple,bread,cheese,dates,eggs,flour, white,grapes, red,honey \"raw\""}},
@@ -120,16 +159,18 @@ std::vector<ClientScript> client_scripts() {
                          {{"test", "-r", "/usr/share/java/postgresql.jar"},
                           "the Debian package libpostgresql-jdbc-java"}},
        .command =
-           [](std::uint16_t port, std::string_view user) {
+           [](std::uint16_t port, std::string_view user, bool tls) {
              return std::vector<std::string>{
                  "/usr/bin/java",
                  "-cp",
                  "/usr/share/java/postgresql.jar",
                  (kClientsDir / "jdbc/JdbcCheck.java").string(),
-                 fmt::format("jdbc:postgresql://127.0.0.1:{}/{}", port, kTestDatabase),
+                 fmt::format("jdbc:postgresql://127.0.0.1:{}/{}{}", port, kTestDatabase,
+                             tls ? "?sslmode=require" : ""),
                  std::string(user),
                  std::string(user)};
            },
+       .require_tls_env = {},
        .must_print = {"prepared 12: 24 v12! 12.75 10000000012 true", "server-side prepared: true",
                       "named statements on the server: 1", "batch: 50 statements, 50 rows",
                       "after rollback: count=52 sum=2938.00", "error: 23505", "done"}},
@@ -139,10 +180,11 @@ std::vector<ClientScript> client_scripts() {
                          {{"/usr/bin/python3", "-c", "import psycopg"},
                           "the Debian package python3-psycopg"}},
        .command =
-           [](std::uint16_t, std::string_view) {
+           [](std::uint16_t, std::string_view, bool) {
              return std::vector<std::string>{"/usr/bin/python3",
                                              (kClientsDir / "python/psycopg_check.py").string()};
            },
+       .require_tls_env = {{"PGSSLMODE", "require"}},
        .must_print = {"prepared 10 ('customer-2', Decimal('30.00'))",
                       "named statements on the server: 1", "copy in: 300",
                       "copy out: ('350', 'bulk-350', '87.50')", "pipeline: [0, 10, 20, 30, 40]",
@@ -153,10 +195,11 @@ std::vector<ClientScript> client_scripts() {
                          {{"/usr/bin/python3", "-c", "import psycopg2"},
                           "the Debian package python3-psycopg2"}},
        .command =
-           [](std::uint16_t, std::string_view) {
+           [](std::uint16_t, std::string_view, bool) {
              return std::vector<std::string>{"/usr/bin/python3",
                                              (kClientsDir / "python/psycopg2_check.py").string()};
            },
+       .require_tls_env = {{"PGSSLMODE", "require"}},
        .must_print = {"inserted: (230, Decimal('26158.125'))", "after rollback: (230,)",
                       "copy in: 300", "named cursor: 530 1 1299 371415", "error: 23505 events_pkey",
                       "done"}},
@@ -168,30 +211,35 @@ std::vector<ClientScript> client_scripts() {
                                        (kClientsDir / "node/node_modules/pg").string())},
                           "the npm package pg (run: bash tests/clients/install.sh)"}},
        .command =
-           [](std::uint16_t, std::string_view) {
+           [](std::uint16_t, std::string_view, bool) {
              return std::vector<std::string>{"/usr/bin/node",
                                              (kClientsDir / "node/pg_check.js").string()};
            },
+       .require_tls_env = {{"PGSSLMODE", "no-verify"}},
        .must_print = {"named statements on the server: 1", "after rollback: 40",
                       "error: 23505 visits_pkey", "pool: 1=1 2=2", "24=24",
                       "pool transactions: 2.5 4.0 5.5 7.0 8.5 10.0 11.5 13.0", "done"}},
   };
 }
 
-class RealClient : public ThroughPgtally, public ::testing::WithParamInterface<ClientScript> {
+class RealClient : public ThroughPgtally,
+                   public ::testing::WithParamInterface<std::tuple<ClientScript, Transport>> {
  protected:
-  static ProcessResult run(const ClientScript& client, std::uint16_t port) {
-    return run_process(client.command(port, client.user),
-                       client_options(libpq_env(port, client.user), kClientsDir.string()));
+  static ProcessResult run(const ClientScript& client, std::uint16_t port, bool tls) {
+    auto env = libpq_env(port, client.user);
+    if (tls) env.insert(env.end(), client.require_tls_env.begin(), client.require_tls_env.end());
+    return run_process(client.command(port, client.user, tls),
+                       client_options(std::move(env), kClientsDir.string()));
   }
 };
 
 TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
-  const ClientScript& client = GetParam();
+  const auto& [client, transport] = GetParam();
   require(client.prerequisites);
   if (HasFatalFailure()) return;
+  const bool tls = transport == Transport::tls_to_clients;
 
-  const auto direct = run(client, direct_port());
+  const auto direct = run(client, direct_port(), tls);
   ASSERT_FALSE(direct.timed_out) << direct.output;
   ASSERT_EQ(direct.exit_code, 0) << "directly against PostgreSQL:\n" << direct.output;
   for (const auto& line : client.must_print) {
@@ -200,14 +248,21 @@ TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
         << direct.output;
   }
 
-  const auto through = run(client, pgtally_port());
+  const auto through = run(client, pgtally_port(transport), tls);
   ASSERT_FALSE(through.timed_out) << through.output;
   EXPECT_EQ(through.exit_code, 0) << "through pgtally:\n" << through.output;
   EXPECT_EQ(through.output, direct.output);
 }
 
-INSTANTIATE_TEST_SUITE_P(Clients, RealClient, ::testing::ValuesIn(client_scripts()),
-                         [](const auto& test) { return test.param.name; });
+INSTANTIATE_TEST_SUITE_P(Clients, RealClient,
+                         ::testing::Combine(::testing::ValuesIn(client_scripts()),
+                                            ::testing::Values(Transport::plain,
+                                                              Transport::tls_to_clients,
+                                                              Transport::tls_to_server)),
+                         [](const auto& test) {
+                           return fmt::format("{}_{}", std::get<0>(test.param).name,
+                                              to_string(std::get<1>(test.param)));
+                         });
 
 // ---------------------------------------------------------------------------------------------
 // pgbench: initialization and transactions in every query mode, through pgtally.
@@ -227,12 +282,16 @@ constexpr int kTransactions = kPgbenchClients * kTransactionsPerClient;
 
 std::vector<PgbenchRun> pgbench_runs() {
   const std::string transfer = (kClientsDir / "pgbench/transfer.sql").string();
+  const std::string pipeline = (kClientsDir / "pgbench/pipeline.sql").string();
   return {
       {"tpcb_simple", {"--protocol=simple"}},
       {"tpcb_extended", {"--protocol=extended"}},
       {"tpcb_prepared", {"--protocol=prepared"}},
       {"custom_script_extended", {"--protocol=extended", "--file", transfer, "-D", "span=5000"}},
       {"custom_script_prepared", {"--protocol=prepared", "--file", transfer, "-D", "span=5000"}},
+      {"pipelined_script_extended", {"--protocol=extended", "--file", pipeline, "-D", "span=5000"}},
+      {"pipelined_script_prepared", {"--protocol=prepared", "--file", pipeline, "-D", "span=5000"}},
+      {"new_connection_per_transaction", {"--protocol=prepared", "--connect"}},
   };
 }
 
