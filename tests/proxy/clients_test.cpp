@@ -86,6 +86,10 @@ std::string_view to_string(Transport t) {
   return "?";
 }
 
+std::ostream& operator<<(std::ostream& out, Transport t) {
+  return out << to_string(t);
+}
+
 Config pgtally_config(Transport transport) {
   Config config = proxy_config();
   if (transport == Transport::tls_to_clients) {
@@ -173,7 +177,9 @@ std::vector<ClientScript> client_scripts() {
        .require_tls_env = {},
        .must_print = {"prepared 12: 24 v12! 12.75 10000000012 true", "server-side prepared: true",
                       "named statements on the server: 1", "batch: 50 statements, 50 rows",
-                      "after rollback: count=52 sum=2938.00", "error: 23505", "done"}},
+                      "after rollback: count=52 sum=2938.00", "error: 23505",
+                      "fetched in chunks: 2500 rows, sum 3126250", "copy in: 2000",
+                      "cancelled: 57014", "done"}},
       {.name = "psycopg3",
        .user = kScramUser,
        .prerequisites = {kDebianPython,
@@ -188,7 +194,8 @@ std::vector<ClientScript> client_scripts() {
        .must_print = {"prepared 10 ('customer-2', Decimal('30.00'))",
                       "named statements on the server: 1", "copy in: 300",
                       "copy out: ('350', 'bulk-350', '87.50')", "pipeline: [0, 10, 20, 30, 40]",
-                      "error: 23505 orders_pkey", "done"}},
+                      "binary copy: 320", "pipeline error: 22012 ('before',)",
+                      "cancelled: ['57014']", "error: 23505 orders_pkey", "done"}},
       {.name = "psycopg2",
        .user = kMd5User,
        .prerequisites = {kDebianPython,
@@ -202,7 +209,7 @@ std::vector<ClientScript> client_scripts() {
        .require_tls_env = {{"PGSSLMODE", "require"}},
        .must_print = {"inserted: (230, Decimal('26158.125'))", "after rollback: (230,)",
                       "copy in: 300", "named cursor: 530 1 1299 371415", "error: 23505 events_pkey",
-                      "done"}},
+                      "cancelled: ['57014']", "done"}},
       {.name = "node_postgres",
        .user = kScramUser,
        .prerequisites = {{{"/usr/bin/node", "--version"}, "the Debian package nodejs"},

@@ -1,10 +1,13 @@
 // pgjdbc through pgtally: plain statements, a PreparedStatement run often enough that pgjdbc
 // switches to a named server-side statement and binary results (prepareThreshold = 5), a batch
-// insert, a transaction rolled back, an error, and several column types. Prints deterministic
+// insert, a transaction rolled back, an error, several column types, a cursor read in chunks
+// (PortalSuspended), COPY through CopyManager and a cancelled query. Prints deterministic
 // lines; exits non-zero on anything unexpected.
 //
 //   java -cp /usr/share/java/postgresql.jar JdbcCheck.java <jdbc-url> <user> <password>
 
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,9 +17,13 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
 
 public class JdbcCheck {
   private static final String SCHEMA = "clients_jdbc";
+  private static String url;
+  private static Properties props;
 
   public static void main(String[] args) throws Exception {
     if (args.length != 3) {
@@ -27,7 +34,9 @@ public class JdbcCheck {
     props.setProperty("user", args[1]);
     props.setProperty("password", args[2]);
     props.setProperty("ApplicationName", "pgtally-jdbc-check");
-    try (Connection conn = DriverManager.getConnection(args[0], props)) {
+    url = args[0];
+    JdbcCheck.props = props;
+    try (Connection conn = DriverManager.getConnection(url, props)) {
       run(conn);
     }
     System.out.println("done");
@@ -133,9 +142,106 @@ public class JdbcCheck {
         else rs.close();
       }
     }
+    // A cursor read in chunks: with autocommit off and a fetch size, pgjdbc sends Execute with a
+    // row limit and the server answers PortalSuspended until the rows run out.
+    conn.setAutoCommit(false);
+    try (PreparedStatement ps =
+        conn.prepareStatement("SELECT g, md5(g::text) FROM generate_series(1, ?) AS g")) {
+      ps.setFetchSize(100);
+      ps.setInt(1, 2500);
+      long count = 0;
+      long sum = 0;
+      String last = null;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          count++;
+          sum += rs.getInt(1);
+          last = rs.getString(2);
+        }
+      }
+      System.out.println("fetched in chunks: " + count + " rows, sum " + sum + ", last " + last);
+    }
+    conn.commit();
+    conn.setAutoCommit(true);
+
+    // COPY in and out through pgjdbc's CopyManager.
+    CopyManager copy = conn.unwrap(PGConnection.class).getCopyAPI();
+    StringBuilder data = new StringBuilder();
+    for (int i = 1000; i < 3000; i++) {
+      data.append(i).append("\tcopied-").append(i).append('\t').append(i).append(".75\n");
+    }
+    try {
+      long in =
+          copy.copyIn(
+              "COPY accounts (id, owner, balance) FROM STDIN", new StringReader(data.toString()));
+      System.out.println("copy in: " + in);
+      StringWriter out = new StringWriter();
+      long outRows =
+          copy.copyOut(
+              "COPY (SELECT id, owner, balance FROM accounts WHERE id % 500 = 0 ORDER BY id)"
+                  + " TO STDOUT WITH (FORMAT csv)",
+              out);
+      System.out.println("copy out: " + outRows + " rows: " + out.toString().replace("\n", " | "));
+    } catch (java.io.IOException e) {
+      throw new SQLException(e);
+    }
+
+    // Cancel a running query from another thread: pgjdbc sends a CancelRequest on a new
+    // connection with the key the server gave this session.
+    int pid = conn.unwrap(PGConnection.class).getBackendPID();
+    try (Statement sleeper = conn.createStatement();
+        Connection watcher = DriverManager.getConnection(url, props)) {
+      Thread canceller =
+          new Thread(
+              () -> {
+                try {
+                  waitUntilActive(watcher, pid);
+                  sleeper.cancel();
+                } catch (SQLException e) {
+                  e.printStackTrace();
+                }
+              });
+      canceller.start();
+      try {
+        sleeper.execute("SELECT pg_sleep(60)");
+        System.out.println("unexpected: pg_sleep was not cancelled");
+        System.exit(1);
+      } catch (SQLException e) {
+        System.out.println("cancelled: " + e.getSQLState());
+      }
+      try {
+        canceller.join();
+      } catch (InterruptedException e) {
+        throw new SQLException(e);
+      }
+    }
+
     try (Statement st = conn.createStatement()) {
       print("totals", st.executeQuery("SELECT count(*), sum(balance), max(owner) FROM accounts"));
       st.execute("DROP SCHEMA " + SCHEMA + " CASCADE");
+    }
+  }
+
+  // Polls pg_stat_activity until the backend `pid` runs pg_sleep; fails after 60 seconds.
+  private static void waitUntilActive(Connection watcher, int pid) throws SQLException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    try (PreparedStatement ps =
+        watcher.prepareStatement(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND state = 'active'"
+                + " AND query LIKE 'SELECT pg_sleep%'")) {
+      ps.setInt(1, pid);
+      while (true) {
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getInt(1) == 1) return;
+        }
+        if (System.nanoTime() > deadline) throw new SQLException("pg_sleep never became active");
+        try {
+          Thread.sleep(20); // poll interval
+        } catch (InterruptedException e) {
+          throw new SQLException(e);
+        }
+      }
     }
   }
 

@@ -1,17 +1,57 @@
 """psycopg2 through pgtally: parameterized queries, executemany and execute_values, a
-transaction rolled back, COPY in and out (copy_expert), a named (server-side) cursor and an
-error. Connection parameters come from the libpq environment (PGHOST, PGPORT, PGUSER,
+transaction rolled back, COPY in and out (copy_expert), a named (server-side) cursor, a
+cancelled query and an error. Connection parameters come from the libpq environment (PGHOST, PGPORT, PGUSER,
 PGPASSWORD, PGDATABASE). Prints deterministic lines; exits non-zero on anything unexpected."""
 
 import decimal
 import io
 import sys
+import threading
+import time
 
 import psycopg2
 import psycopg2.errors
 import psycopg2.extras
 
 SCHEMA = "clients_psycopg2"
+
+
+def cancel_a_running_query() -> None:
+    """Cancels pg_sleep from another thread: psycopg2 sends a CancelRequest with the session's
+    key."""
+    sleeper = psycopg2.connect("")
+    watcher = psycopg2.connect("")
+    watcher.autocommit = True
+    pid = sleeper.get_backend_pid()
+    outcome = []
+
+    def sleep() -> None:
+        try:
+            sleeper.cursor().execute("SELECT pg_sleep(60)")
+            outcome.append("not cancelled")
+        except psycopg2.errors.QueryCanceled as e:
+            outcome.append(e.pgcode)
+
+    thread = threading.Thread(target=sleep)
+    thread.start()
+    deadline = time.monotonic() + 60
+    cur = watcher.cursor()
+    while True:
+        cur.execute(
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = %s AND state = 'active'"
+            " AND query LIKE 'SELECT pg_sleep%%'",
+            (pid,),
+        )
+        if cur.fetchone()[0]:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("pg_sleep never became active")
+        time.sleep(0.02)  # poll interval
+    sleeper.cancel()
+    thread.join()
+    print("cancelled:", outcome)
+    sleeper.close()
+    watcher.close()
 
 
 def main() -> int:
@@ -82,6 +122,8 @@ def main() -> int:
         ids = [row[0] for row in named]
     print("named cursor:", len(ids), ids[0], ids[-1], sum(ids))
     conn.commit()
+
+    cancel_a_running_query()
 
     # An error, then the connection still works.
     conn.autocommit = True

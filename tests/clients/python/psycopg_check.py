@@ -1,16 +1,50 @@
 """psycopg 3 through pgtally: parameterized queries (text and binary), executemany, a
 transaction rolled back, COPY in and out (cursor.copy), server-side prepared statements
-(prepare=True), a pipeline and an error. Connection parameters come from the libpq environment
+(prepare=True), binary COPY, pipelines (one with an error), a cancelled query and an
+error. Connection parameters come from the libpq environment
 (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). Prints deterministic lines; exits non-zero
 on anything unexpected."""
 
 import decimal
+import logging
 import sys
+import threading
+import time
 
 import psycopg
 from psycopg import errors
 
 SCHEMA = "clients_psycopg"
+
+
+def cancel_a_running_query() -> None:
+    """Cancels pg_sleep from another thread: psycopg sends a CancelRequest with the session's key."""
+    with psycopg.connect("") as sleeper, psycopg.connect("") as watcher:
+        pid = sleeper.info.backend_pid
+        outcome = []
+
+        def sleep() -> None:
+            try:
+                sleeper.execute("SELECT pg_sleep(60)")
+                outcome.append("not cancelled")
+            except errors.QueryCanceled as e:
+                outcome.append(e.sqlstate)
+
+        thread = threading.Thread(target=sleep)
+        thread.start()
+        watcher.autocommit = True
+        deadline = time.monotonic() + 60
+        while not watcher.execute(
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = %s AND state = 'active'"
+            " AND query LIKE 'SELECT pg_sleep%%'",
+            (pid,),
+        ).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("pg_sleep never became active")
+            time.sleep(0.02)  # poll interval
+        sleeper.cancel()
+        thread.join()
+        print("cancelled:", outcome)
 
 
 def main() -> int:
@@ -85,6 +119,37 @@ def main() -> int:
         with conn.pipeline():
             cursors = [conn.execute("SELECT %s::int * 10", (i,)) for i in range(5)]
         print("pipeline:", [c.fetchone()[0] for c in cursors])
+
+        # Binary COPY out and back in.
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE orders_copy (LIKE orders)")
+            with cur.copy(
+                "COPY (SELECT * FROM orders ORDER BY id) TO STDOUT (FORMAT BINARY)"
+            ) as out:
+                blocks = list(out)
+            with cur.copy("COPY orders_copy FROM STDIN (FORMAT BINARY)") as into:
+                for block in blocks:
+                    into.write(block)
+            print("binary copy:", cur.rowcount)
+            cur.execute("SELECT count(*), sum(amount) FROM orders_copy")
+            print("binary copy rows:", cur.fetchone())
+
+        # A pipeline with an error in the middle: the queries after it are skipped until Sync.
+        # Whether psycopg sees the error while still queueing or only at the end of the block
+        # depends on when the results arrive; either way the same exception reaches the caller,
+        # but in the first case psycopg also logs "error ignored terminating <Pipeline ...>", which
+        # is silenced here so the output does not depend on timing.
+        logging.getLogger("psycopg").setLevel(logging.ERROR)
+        try:
+            with conn.pipeline():
+                first = conn.execute("SELECT 'before'")
+                conn.execute("SELECT 1 / 0")
+                conn.execute("SELECT 'skipped'")
+        except errors.DivisionByZero as e:
+            print("pipeline error:", e.sqlstate, first.fetchone())
+        print("after pipeline error:", conn.execute("SELECT 'ok'").fetchone())
+
+        cancel_a_running_query()
 
         # An error, then the connection still works.
         try:
