@@ -272,20 +272,72 @@ INSTANTIATE_TEST_SUITE_P(Clients, RealClient,
                          });
 
 // ---------------------------------------------------------------------------------------------
+// A client that dies without a goodbye (no Terminate, no orderly close) leaves no server
+// connection behind: pgtally closes the server side, so the backend exits and its locks go.
+
+class AbandonedClient : public ThroughPgtally, public ::testing::WithParamInterface<Transport> {};
+
+TEST_P(AbandonedClient, KilledPsqlInATransactionLeavesNoBackendBehind) {
+  const Transport transport = GetParam();
+  const std::string psql = fmt::format("{}/psql", kPgBin);
+  require({{{psql, "--version"}, "the Debian package postgresql-client-15"}});
+  if (HasFatalFailure()) return;
+  auto watcher = connect_ok(postgres().conninfo());
+  const std::string app = fmt::format("pgtally-killed-psql-{}", to_string(transport));
+  const std::string table = fmt::format("clients_abandoned_{}", to_string(transport));
+  rows(watcher.get(), fmt::format("SET client_min_messages = warning; DROP TABLE IF EXISTS {0};"
+                                  " CREATE TABLE {0} (id int);"
+                                  " GRANT ALL ON {0} TO {1}",
+                                  table, kMd5User));
+
+  auto env = libpq_env(pgtally_port(transport), kMd5User);
+  env.emplace_back("PGAPPNAME", app);  // overrides the default set above
+  if (transport == Transport::tls_to_clients) env.emplace_back("PGSSLMODE", "require");
+  // psql takes a lock inside a transaction, then SIGKILLs itself from a shell escape.
+  const auto killed = run_process(
+      {psql, "--no-psqlrc", "--echo-all", "-c",
+       fmt::format("BEGIN; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE; SELECT 'locked'", table), "-c",
+       "\\! kill -9 $PPID"},
+      client_options(env));
+  ASSERT_FALSE(killed.timed_out) << killed.output;
+  ASSERT_NE(killed.output.find("locked"), std::string::npos) << killed.output;
+  EXPECT_EQ(killed.exit_code, -1) << "psql should have been killed:\n" << killed.output;
+
+  const std::string backends =
+      fmt::format("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{}'", app);
+  EXPECT_TRUE(eventually([&] { return scalar(watcher.get(), backends) == "0"; }))
+      << "the killed client's backend is still there: "
+      << fmt::format("{}", fmt::join(rows(watcher.get(),
+                                          "SELECT pid, state, query FROM pg_stat_activity WHERE "
+                                          "application_name = '" +
+                                              app + "'"),
+                                     "; "));
+  EXPECT_EQ(scalar(watcher.get(), fmt::format("SET lock_timeout = '30s'; LOCK TABLE {} IN ACCESS "
+                                              "EXCLUSIVE MODE; SELECT 'lock released'",
+                                              table)),
+            "lock released");
+  rows(watcher.get(), fmt::format("DROP TABLE {}", table));
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, AbandonedClient,
+                         ::testing::Values(Transport::plain, Transport::tls_to_clients,
+                                           Transport::tls_to_server),
+                         [](const auto& test) { return std::string(to_string(test.param)); });
+
+// ---------------------------------------------------------------------------------------------
 // pgbench: initialization and transactions in every query mode, through pgtally.
 
 struct PgbenchRun {
   std::string name;
   std::vector<std::string> options;  // query mode and script
+  int clients = 4;
+  int transactions_per_client = 50;
+  std::string_view user = kTrustUser;  // owns the schema; SCRAM makes every connection authenticate
 };
 
 std::ostream& operator<<(std::ostream& out, const PgbenchRun& r) {
   return out << r.name;
 }
-
-constexpr int kPgbenchClients = 4;
-constexpr int kTransactionsPerClient = 50;
-constexpr int kTransactions = kPgbenchClients * kTransactionsPerClient;
 
 std::vector<PgbenchRun> pgbench_runs() {
   const std::string transfer = (kClientsDir / "pgbench/transfer.sql").string();
@@ -298,7 +350,12 @@ std::vector<PgbenchRun> pgbench_runs() {
       {"custom_script_prepared", {"--protocol=prepared", "--file", transfer, "-D", "span=5000"}},
       {"pipelined_script_extended", {"--protocol=extended", "--file", pipeline, "-D", "span=5000"}},
       {"pipelined_script_prepared", {"--protocol=prepared", "--file", pipeline, "-D", "span=5000"}},
-      {"new_connection_per_transaction", {"--protocol=prepared", "--connect"}},
+      {"new_scram_connection_per_transaction",
+       {"--protocol=prepared", "--connect"},
+       4,
+       50,
+       kScramUser},
+      {"many_clients", {"--protocol=extended"}, 40, 10},
   };
 }
 
@@ -309,8 +366,8 @@ class Pgbench : public ThroughPgtally, public ::testing::WithParamInterface<Pgbe
 
   static ProcessResult pgbench(std::vector<std::string> args) {
     args.insert(args.begin(), fmt::format("{}/pgbench", kPgBin));
-    return run_process(
-        args, client_options(libpq_env(pgtally_port(), kTrustUser, "-c search_path=" + schema())));
+    return run_process(args, client_options(libpq_env(pgtally_port(), GetParam().user,
+                                                      "-c search_path=" + schema())));
   }
 };
 
@@ -320,8 +377,8 @@ TEST_P(Pgbench, RunsEveryTransactionThroughPgtallyWithoutFailures) {
   auto conn = connect_ok(postgres().conninfo());
   rows(conn.get(),
        fmt::format("SET client_min_messages = warning; DROP SCHEMA IF EXISTS {0} CASCADE;"
-                   " CREATE SCHEMA {0}",
-                   schema()));
+                   " CREATE SCHEMA {0} AUTHORIZATION {1}",
+                   schema(), GetParam().user));
 
   const auto init = pgbench({"--initialize", "--scale=1"});
   ASSERT_EQ(init.exit_code, 0) << init.output;
@@ -329,14 +386,16 @@ TEST_P(Pgbench, RunsEveryTransactionThroughPgtallyWithoutFailures) {
             "100000")
       << init.output;
 
-  auto args = GetParam().options;
-  args.insert(args.end(), {"--client", std::to_string(kPgbenchClients), "--jobs", "2",
-                           "--transactions", std::to_string(kTransactionsPerClient)});
+  const PgbenchRun& p = GetParam();
+  const int transactions = p.clients * p.transactions_per_client;
+  auto args = p.options;
+  args.insert(args.end(), {"--client", std::to_string(p.clients), "--jobs", "2", "--transactions",
+                           std::to_string(p.transactions_per_client)});
   const auto run = pgbench(args);
   ASSERT_FALSE(run.timed_out) << run.output;
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find(
-                fmt::format("number of transactions actually processed: {0}/{0}\n", kTransactions)),
+                fmt::format("number of transactions actually processed: {0}/{0}\n", transactions)),
             std::string::npos)
       << run.output;
   EXPECT_NE(run.output.find("number of failed transactions: 0 (0.000%)"), std::string::npos)
@@ -344,7 +403,7 @@ TEST_P(Pgbench, RunsEveryTransactionThroughPgtallyWithoutFailures) {
 
   // Every transaction committed exactly once: one history row each, and the balances add up.
   EXPECT_EQ(scalar(conn.get(), fmt::format("SELECT count(*) FROM {}.pgbench_history", schema())),
-            std::to_string(kTransactions));
+            std::to_string(transactions));
   EXPECT_EQ(
       scalar(conn.get(), fmt::format("SELECT (SELECT sum(abalance) FROM {0}.pgbench_accounts) = "
                                      "(SELECT sum(delta) FROM {0}.pgbench_history)",
