@@ -1,6 +1,7 @@
 -- psql through pgtally: several statements per line, meta-commands that run their own
--- queries (\d, \gset, \gdesc), \copy in and out, a notice, an error that psql reports and
--- goes on after, and a transaction rolled back. Prints only deterministic output.
+-- queries (\d, \gset, \gdesc), \copy in and out (one rejected by the server halfway), a
+-- notice, errors that psql reports and goes on after, a transaction rolled back, and large
+-- objects (fast-path function calls). Prints only deterministic output.
 \set ON_ERROR_STOP 0
 \pset pager off
 SET client_min_messages = warning;
@@ -23,6 +24,13 @@ INSERT INTO items VALUES (3, 'cheese', 7.10, NULL); SELECT count(*) AS after_thr
 id,name,price
 7,"grapes, red",4.20
 8,"honey ""raw""",9.99
+\.
+
+-- A row the server rejects in the middle of a \copy: the whole COPY fails, nothing is added.
+\copy items (id, name, price) FROM stdin
+9	ink	1.00
+ten	pens	2.00
+11	paper	3.00
 \.
 
 SELECT id, name, price, tags FROM items ORDER BY id;
@@ -62,4 +70,12 @@ SELECT id, name FROM items WHERE id IN (1, 2) ORDER BY id;
 \x off
 SELECT string_agg(name, ',' ORDER BY id) AS names FROM items \gset
 \echo :names
+
+-- Large objects: \lo_import and \lo_export go through libpq's fast-path function calls.
+\set QUIET on
+\lo_import psql/script.sql
+SELECT length(lo_get(:LASTOID)) AS imported_bytes, md5(lo_get(:LASTOID)) AS imported_md5;
+\lo_export :LASTOID /dev/stdout
+\lo_unlink :LASTOID
+\set QUIET off
 DROP SCHEMA clients_psql CASCADE;

@@ -1,7 +1,8 @@
 """psycopg2 through pgtally: parameterized queries, executemany and execute_values, a
-transaction rolled back, COPY in and out (copy_expert), a named (server-side) cursor, a
-cancelled query and an error. Connection parameters come from the libpq environment (PGHOST, PGPORT, PGUSER,
-PGPASSWORD, PGDATABASE). Prints deterministic lines; exits non-zero on anything unexpected."""
+transaction rolled back, COPY in and out (copy_expert), large objects (fast-path calls), a named
+cursor, a cancelled query and an error. Connection parameters come from the libpq environment
+(PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE). Prints deterministic lines; exits non-zero on
+anything unexpected."""
 
 import decimal
 import io
@@ -121,6 +122,25 @@ def main() -> int:
         named.execute("SELECT id FROM events ORDER BY id")
         ids = [row[0] for row in named]
     print("named cursor:", len(ids), ids[0], ids[-1], sum(ids))
+    conn.commit()
+
+    # Large objects: libpq's lo_* calls are fast-path FunctionCall messages.
+    conn.autocommit = False
+    blob = bytes(range(256)) * 300
+    lo = conn.lobject(0, "wb")
+    lo.write(blob)
+    oid = lo.oid
+    lo.close()
+    lo = conn.lobject(oid, "rb")
+    lo.seek(1000)
+    middle = lo.read(16)
+    lo.seek(0)
+    whole = lo.read()
+    lo.close()
+    print("large object:", len(whole), whole == blob, middle.hex())
+    lo = conn.lobject(oid, "wb")
+    lo.truncate(10)
+    lo.unlink()
     conn.commit()
 
     cancel_a_running_query()

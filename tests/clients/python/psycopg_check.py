@@ -120,6 +120,21 @@ def main() -> int:
             cursors = [conn.execute("SELECT %s::int * 10", (i,)) for i in range(5)]
         print("pipeline:", [c.fetchone()[0] for c in cursors])
 
+        # A COPY the client abandons: psycopg sends CopyFail and the server rolls it back.
+        with conn.cursor() as cur:
+            try:
+                with cur.copy("COPY orders (id, customer) FROM STDIN") as copy:
+                    copy.write_row((900, "never stored"))
+                    raise ValueError("client gave up")
+            except errors.QueryCanceled as e:
+                print("copy abandoned:", e.sqlstate)
+            except ValueError as e:
+                print("copy abandoned:", e)
+            print(
+                "after abandoned copy:",
+                conn.execute("SELECT count(*) FROM orders WHERE id = 900").fetchone(),
+            )
+
         # Binary COPY out and back in.
         with conn.cursor() as cur:
             cur.execute("CREATE TABLE orders_copy (LIKE orders)")
