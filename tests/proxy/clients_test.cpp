@@ -131,6 +131,8 @@ struct ClientScript {
   // Environment that makes the client require TLS (without verifying the self-signed certificate).
   std::vector<std::pair<std::string, std::string>> require_tls_env;
   std::vector<std::string> must_print;  // lines showing the script did its work
+  // Query-protocol variants of a client that already runs on every transport run plain only.
+  bool every_transport = true;
 };
 
 std::ostream& operator<<(std::ostream& out, const ClientScript& c) {
@@ -138,6 +140,41 @@ std::ostream& operator<<(std::ostream& out, const ClientScript& c) {
 }
 
 const Prerequisite kDebianPython{{"/usr/bin/python3", "--version"}, "the Debian package python3"};
+
+// pgjdbc with `url_parameters` (name=value&...) in its URL; `must_print` adds to the lines every
+// run prints.
+ClientScript jdbc(std::string name, std::string url_parameters,
+                  std::vector<std::string> must_print) {
+  must_print.insert(must_print.end(), {"prepared 12: 24 v12! 12.75 10000000012 true",
+                                       "after rollback: count=52 sum=2938.00", "error: 23505",
+                                       "fetched in chunks: 2500 rows, sum 3126250", "copy in: 2000",
+                                       "cancelled: 57014", "done"});
+  return {.name = std::move(name),
+          .user = kScramUser,
+          .prerequisites = {{{"/usr/bin/java", "-version"},
+                             "the Debian package openjdk-17-jdk-headless"},
+                            {{"/usr/bin/javac", "-version"},
+                             "the Debian package openjdk-17-jdk-headless"},
+                            {{"test", "-r", "/usr/share/java/postgresql.jar"},
+                             "the Debian package libpostgresql-jdbc-java"}},
+          .command =
+              [url_parameters](std::uint16_t port, std::string_view user, bool tls) {
+                std::string parameters = url_parameters;
+                if (tls) parameters += parameters.empty() ? "sslmode=require" : "&sslmode=require";
+                return std::vector<std::string>{
+                    "/usr/bin/java",
+                    "-cp",
+                    "/usr/share/java/postgresql.jar",
+                    (kClientsDir / "jdbc/JdbcCheck.java").string(),
+                    fmt::format("jdbc:postgresql://127.0.0.1:{}/{}{}{}", port, kTestDatabase,
+                                parameters.empty() ? "" : "?", parameters),
+                    std::string(user),
+                    std::string(user)};
+              },
+          .require_tls_env = {},
+          .must_print = std::move(must_print),
+          .every_transport = url_parameters.empty()};
+}
 
 std::vector<ClientScript> client_scripts() {
   return {
@@ -155,32 +192,16 @@ std::vector<ClientScript> client_scripts() {
                       "division by zero", "invalid input syntax for type integer: \"ten\"",
                       "imported_bytes", "after_rollback", "still connected",
                       "apple,bread,cheese,dates,eggs,flour, white,grapes, red,honey \"raw\""}},
-      {.name = "jdbc",
-       .user = kScramUser,
-       .prerequisites = {{{"/usr/bin/java", "-version"},
-                          "the Debian package openjdk-17-jdk-headless"},
-                         {{"/usr/bin/javac", "-version"},
-                          "the Debian package openjdk-17-jdk-headless"},
-                         {{"test", "-r", "/usr/share/java/postgresql.jar"},
-                          "the Debian package libpostgresql-jdbc-java"}},
-       .command =
-           [](std::uint16_t port, std::string_view user, bool tls) {
-             return std::vector<std::string>{
-                 "/usr/bin/java",
-                 "-cp",
-                 "/usr/share/java/postgresql.jar",
-                 (kClientsDir / "jdbc/JdbcCheck.java").string(),
-                 fmt::format("jdbc:postgresql://127.0.0.1:{}/{}{}", port, kTestDatabase,
-                             tls ? "?sslmode=require" : ""),
-                 std::string(user),
-                 std::string(user)};
-           },
-       .require_tls_env = {},
-       .must_print = {"prepared 12: 24 v12! 12.75 10000000012 true", "server-side prepared: true",
-                      "named statements on the server: 1", "batch: 50 statements, 50 rows",
-                      "after rollback: count=52 sum=2938.00", "error: 23505",
-                      "fetched in chunks: 2500 rows, sum 3126250", "copy in: 2000",
-                      "cancelled: 57014", "done"}},
+      jdbc("jdbc", "",
+           {"server-side prepared: true", "named statements on the server: 1",
+            "batch: 50 statements, 50 rows"}),
+      // Server-side statements from the first execution, batches rewritten into multi-row
+      // INSERTs, and a SAVEPOINT before every statement in a transaction.
+      jdbc("jdbc_eager", "prepareThreshold=1&reWriteBatchedInserts=true&autosave=always",
+           {"named statements on the server: 2", "batch: 50 statements, -100 rows"}),
+      // Parameters inlined into simple Query messages; no server-side statements.
+      jdbc("jdbc_simple_protocol", "preferQueryMode=simple",
+           {"named statements on the server: 0", "batch: 50 statements, 50 rows"}),
       {.name = "psycopg3",
        .user = kScramUser,
        .prerequisites = {kDebianPython,
@@ -264,11 +285,20 @@ TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
   EXPECT_EQ(through.output, direct.output);
 }
 
-INSTANTIATE_TEST_SUITE_P(Clients, RealClient,
-                         ::testing::Combine(::testing::ValuesIn(client_scripts()),
-                                            ::testing::Values(Transport::plain,
-                                                              Transport::tls_to_clients,
-                                                              Transport::tls_to_server)),
+std::vector<std::tuple<ClientScript, Transport>> client_runs() {
+  std::vector<std::tuple<ClientScript, Transport>> runs;
+  for (const auto& client : client_scripts()) {
+    for (const auto transport :
+         {Transport::plain, Transport::tls_to_clients, Transport::tls_to_server}) {
+      if (transport == Transport::plain || client.every_transport) {
+        runs.emplace_back(client, transport);
+      }
+    }
+  }
+  return runs;
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, RealClient, ::testing::ValuesIn(client_runs()),
                          [](const auto& test) {
                            return fmt::format("{}_{}", std::get<0>(test.param).name,
                                               to_string(std::get<1>(test.param)));
