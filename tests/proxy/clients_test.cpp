@@ -3,9 +3,12 @@
 // ways and print the same thing; pgbench initializes its tables and runs its transactions in
 // every query mode through pgtally without a failure. A client that is not installed fails
 // its test with the package to install.
+#include <unistd.h>
+
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -72,6 +75,7 @@ enum class Transport : std::uint8_t {
   plain,           // no TLS configured; clients keep their default sslmode
   tls_to_clients,  // pgtally offers TLS and the clients require it (sslmode=require)
   tls_to_server,   // pgtally speaks TLS to PostgreSQL; the clients' leg is plain
+  tls_both_legs,   // TLS on both legs, pgtally with a certificate of its own
 };
 
 std::string_view to_string(Transport t) {
@@ -82,12 +86,44 @@ std::string_view to_string(Transport t) {
       return "tls_to_clients";
     case Transport::tls_to_server:
       return "tls_to_server";
+    case Transport::tls_both_legs:
+      return "tls_both_legs";
   }
   return "?";
 }
 
 std::ostream& operator<<(std::ostream& out, Transport t) {
   return out << to_string(t);
+}
+
+// A self-signed certificate and key for pgtally, distinct from PostgreSQL's; made once, deleted
+// at exit.
+struct PgtallyCertificate {
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("pgtally-clients-cert-{}", ::getpid());
+  std::filesystem::path cert = dir / "pgtally.crt";
+  std::filesystem::path key = dir / "pgtally.key";
+
+  PgtallyCertificate() {
+    std::filesystem::create_directories(dir);
+    const auto made =
+        run_process({"openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=pgtally",
+                     "-newkey", "rsa:2048", "-keyout", key.string(), "-out", cert.string()});
+    if (made.exit_code != 0) throw std::runtime_error("openssl req failed: " + made.output);
+  }
+  ~PgtallyCertificate() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+  PgtallyCertificate(const PgtallyCertificate&) = delete;
+  PgtallyCertificate& operator=(const PgtallyCertificate&) = delete;
+  PgtallyCertificate(PgtallyCertificate&&) = delete;
+  PgtallyCertificate& operator=(PgtallyCertificate&&) = delete;
+};
+
+const PgtallyCertificate& pgtally_certificate() {
+  static const PgtallyCertificate certificate;
+  return certificate;
 }
 
 Config pgtally_config(Transport transport) {
@@ -98,6 +134,11 @@ Config pgtally_config(Transport transport) {
     config.client_tls_key_file = postgres().server_key().string();
   }
   if (transport == Transport::tls_to_server) config.server_tls = ServerTls::require;
+  if (transport == Transport::tls_both_legs) {
+    config.client_tls_cert_file = pgtally_certificate().cert.string();
+    config.client_tls_key_file = pgtally_certificate().key.string();
+    config.server_tls = ServerTls::require;
+  }
   return config;
 }
 
@@ -256,9 +297,15 @@ std::vector<ClientScript> client_scripts() {
 class RealClient : public ThroughPgtally,
                    public ::testing::WithParamInterface<std::tuple<ClientScript, Transport>> {
  protected:
-  static ProcessResult run(const ClientScript& client, std::uint16_t port, bool tls) {
+  static ProcessResult run(const ClientScript& client, std::uint16_t port, Transport transport) {
+    const bool tls =
+        transport == Transport::tls_to_clients || transport == Transport::tls_both_legs;
     auto env = libpq_env(port, client.user);
     if (tls) env.insert(env.end(), client.require_tls_env.begin(), client.require_tls_env.end());
+    // SCRAM channel binding cannot span two TLS sessions (see ChannelBinding below): libpq
+    // clients turn it off, as pgtally's startup warning says. pgjdbc 42.5 and node-postgres do
+    // not bind by default.
+    if (transport == Transport::tls_both_legs) env.emplace_back("PGCHANNELBINDING", "disable");
     return run_process(client.command(port, client.user, tls),
                        client_options(std::move(env), kClientsDir.string()));
   }
@@ -268,9 +315,8 @@ TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
   const auto& [client, transport] = GetParam();
   require(client.prerequisites);
   if (HasFatalFailure()) return;
-  const bool tls = transport == Transport::tls_to_clients;
 
-  const auto direct = run(client, direct_port(), tls);
+  const auto direct = run(client, direct_port(), transport);
   ASSERT_FALSE(direct.timed_out) << direct.output;
   ASSERT_EQ(direct.exit_code, 0) << "directly against PostgreSQL:\n" << direct.output;
   for (const auto& line : client.must_print) {
@@ -279,7 +325,7 @@ TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
         << direct.output;
   }
 
-  const auto through = run(client, pgtally_port(transport), tls);
+  const auto through = run(client, pgtally_port(transport), transport);
   ASSERT_FALSE(through.timed_out) << through.output;
   EXPECT_EQ(through.exit_code, 0) << "through pgtally:\n" << through.output;
   EXPECT_EQ(through.output, direct.output);
@@ -288,8 +334,8 @@ TEST_P(RealClient, PrintsTheSameDirectlyAndThroughPgtally) {
 std::vector<std::tuple<ClientScript, Transport>> client_runs() {
   std::vector<std::tuple<ClientScript, Transport>> runs;
   for (const auto& client : client_scripts()) {
-    for (const auto transport :
-         {Transport::plain, Transport::tls_to_clients, Transport::tls_to_server}) {
+    for (const auto transport : {Transport::plain, Transport::tls_to_clients,
+                                 Transport::tls_to_server, Transport::tls_both_legs}) {
       if (transport == Transport::plain || client.every_transport) {
         runs.emplace_back(client, transport);
       }
@@ -303,6 +349,30 @@ INSTANTIATE_TEST_SUITE_P(Clients, RealClient, ::testing::ValuesIn(client_runs())
                            return fmt::format("{}_{}", std::get<0>(test.param).name,
                                               to_string(std::get<1>(test.param)));
                          });
+
+// ---------------------------------------------------------------------------------------------
+// SCRAM channel binding cannot span two TLS sessions: through pgtally with TLS on both legs the
+// client binds to pgtally's certificate and PostgreSQL checks against its own. libpq's default
+// (channel_binding=prefer) therefore fails to log in with SCRAM, while it works directly;
+// channel_binding=disable logs in. pgtally says so in a warning at startup.
+
+class ScramChannelBinding : public ThroughPgtally {};
+
+TEST_F(ScramChannelBinding, FailsAcrossBothTlsLegsUnlessTheClientDisablesIt) {
+  const std::string direct = postgres().conninfo(kScramUser) + " sslmode=require";
+  const std::string through =
+      fmt::format("host=127.0.0.1 port={} user={} password={} dbname={} sslmode=require",
+                  pgtally_port(Transport::tls_both_legs), kScramUser, kScramUser, kTestDatabase);
+
+  EXPECT_EQ(scalar(connect_ok(direct).get(), "SELECT 'direct'"), "direct");
+  const auto refused = connect(through);
+  EXPECT_EQ(PQstatus(refused.get()), CONNECTION_BAD);
+  EXPECT_NE(std::string(PQerrorMessage(refused.get())).find("SCRAM channel binding check failed"),
+            std::string::npos)
+      << PQerrorMessage(refused.get());
+  EXPECT_EQ(scalar(connect_ok(through + " channel_binding=disable").get(), "SELECT 'through'"),
+            "through");
+}
 
 // ---------------------------------------------------------------------------------------------
 // A client that dies without a goodbye (no Terminate, no orderly close) leaves no server
@@ -325,7 +395,9 @@ TEST_P(AbandonedClient, KilledPsqlInATransactionLeavesNoBackendBehind) {
 
   auto env = libpq_env(pgtally_port(transport), kMd5User);
   env.emplace_back("PGAPPNAME", app);  // overrides the default set above
-  if (transport == Transport::tls_to_clients) env.emplace_back("PGSSLMODE", "require");
+  if (transport == Transport::tls_to_clients || transport == Transport::tls_both_legs) {
+    env.emplace_back("PGSSLMODE", "require");
+  }
   // psql takes a lock inside a transaction, then SIGKILLs itself from a shell escape.
   const auto killed = run_process(
       {psql, "--no-psqlrc", "--echo-all", "-c",
@@ -354,7 +426,7 @@ TEST_P(AbandonedClient, KilledPsqlInATransactionLeavesNoBackendBehind) {
 
 INSTANTIATE_TEST_SUITE_P(Transports, AbandonedClient,
                          ::testing::Values(Transport::plain, Transport::tls_to_clients,
-                                           Transport::tls_to_server),
+                                           Transport::tls_to_server, Transport::tls_both_legs),
                          [](const auto& test) { return std::string(to_string(test.param)); });
 
 // ---------------------------------------------------------------------------------------------
