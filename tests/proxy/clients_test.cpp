@@ -1,17 +1,24 @@
 // Real PostgreSQL clients work through pgtally: psql, pgjdbc, psycopg 3, psycopg2 and
-// node-postgres each run a script directly against PostgreSQL and through pgtally, exit 0 both
-// ways and print the same thing; pgbench initializes its tables and runs its transactions in
-// every query mode through pgtally without a failure. A client that is not installed fails
-// its test with the package to install.
+// node-postgres each run a script directly against PostgreSQL and through pgtally, on every
+// TLS arrangement of pgtally's two legs, exit 0 both ways and print the same thing; pgbench
+// initializes its tables and runs its transactions in every query mode through pgtally without
+// a failure; a client killed mid-transaction leaves no backend behind; and SCRAM channel binding
+// behaves as pgtally documents. A client that is not installed fails its test with the package
+// to install.
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
