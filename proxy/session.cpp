@@ -51,7 +51,6 @@ Session::Session(Worker& worker, Stream client, std::string client_address, bool
     : worker_(worker),
       client_(std::move(client)),
       deadline_(worker.context()),
-      server_pump_done_(worker.context()),
       id_(worker.shared().next_connection.fetch_add(1, std::memory_order_relaxed)),
       client_address_(std::move(client_address)),
       client_framer_(worker.config()->max_message_bytes),
@@ -93,7 +92,6 @@ void Session::close_both() noexcept {
   closed_ = true;
   client_.close();
   if (server_) server_->close();
-  server_pump_done_.cancel();
 }
 
 void Session::arm_deadline(std::chrono::milliseconds after) {
@@ -190,18 +188,19 @@ awaitable<void> Session::run() {
                 startup->message.parameter("user"), startup->message.parameter("database"));
   startup.reset();
 
-  server_pump_running_ = true;
-  server_pump_done_.expires_at(asio::steady_timer::time_point::max());
-  asio::co_spawn(worker_.context(), server_to_client(), [self](const std::exception_ptr&) {
-    self->server_pump_running_ = false;
-    self->server_pump_done_.cancel();
-  });
-  co_await client_to_server();
-  if (server_pump_running_) {
-    co_await server_pump_done_.async_wait(asio::redirect_error(use_awaitable, ec));
-  }
-  deadline_.cancel();
-  close_both();
+  // The pumps own the session from here on; this coroutine's frame is freed, so an idle
+  // session holds only the two pumps' frames.
+  auto ended = [self, id = id_](const std::exception_ptr& failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("event=relay_failed conn={} error=\"{}\"", id, e.what());
+    }
+    self->close_both();
+  };
+  asio::co_spawn(worker_.context(), server_to_client(), ended);
+  asio::co_spawn(worker_.context(), client_to_server(), ended);
 }
 
 awaitable<std::optional<Session::Startup>> Session::read_startup() {
@@ -327,10 +326,16 @@ awaitable<void> Session::client_to_server() {
   sys::error_code ec;
   const bool observe = observer_ != nullptr;
   for (;;) {
-    co_await client_.wait_readable(ec);
+    // Borrow a buffer only once bytes are there (a TLS stream keeps its own while waiting).
+    if (auto* socket = client_.plain_tcp()) {
+      co_await socket->async_wait(Stream::Tcp::wait_read, asio::redirect_error(use_awaitable, ec));
+    } else if (auto* local = client_.plain_unix()) {
+      co_await local->async_wait(Stream::Unix::wait_read, asio::redirect_error(use_awaitable, ec));
+    }
     if (ec) break;
     auto lease = worker_.buffers().lease();
-    const std::size_t n = co_await client_.read_some(lease.bytes(), ec);
+    const std::size_t n = client_.is_tls() ? co_await client_.read_some(lease.bytes(), ec)
+                                           : client_.read_now(lease.bytes(), ec);
     if (ec) break;
     if (n == 0) continue;
     const auto chunk = lease.bytes().first(n);
@@ -353,7 +358,9 @@ awaitable<void> Session::client_to_server() {
       fail_client("08P01", message);
       co_return;
     }
-    co_await server_->write_all(chunk, ec);
+    // Most writes complete at once: only what the socket did not take waits.
+    const std::size_t written = server_->write_now(chunk, ec);
+    if (!ec && written < chunk.size()) co_await server_->write_all(chunk.subspan(written), ec);
     if (ec) break;
   }
   if (is_abort(ec) || closed_) co_return;
@@ -421,10 +428,15 @@ awaitable<void> Session::server_to_client() {
   const bool observe = observer_ != nullptr;
   wire::StartupReply startup_reply(strip_scram_plus_);
   for (;;) {
-    co_await server_->wait_readable(ec);
+    if (auto* socket = server_->plain_tcp()) {
+      co_await socket->async_wait(Stream::Tcp::wait_read, asio::redirect_error(use_awaitable, ec));
+    } else if (auto* local = server_->plain_unix()) {
+      co_await local->async_wait(Stream::Unix::wait_read, asio::redirect_error(use_awaitable, ec));
+    }
     if (ec) break;
     auto lease = worker_.buffers().lease();
-    const std::size_t n = co_await server_->read_some(lease.bytes(), ec);
+    const std::size_t n = server_->is_tls() ? co_await server_->read_some(lease.bytes(), ec)
+                                            : server_->read_now(lease.bytes(), ec);
     if (ec) break;
     if (n == 0) continue;
     const auto chunk = lease.bytes().first(n);
@@ -444,10 +456,12 @@ awaitable<void> Session::server_to_client() {
                    server_framer_.failed_length());
       break;
     }
-    co_await client_.write_all(chunk, ec);
+    const std::size_t written = client_.write_now(chunk, ec);
+    if (!ec && written < chunk.size()) co_await client_.write_all(chunk.subspan(written), ec);
     if (ec) break;
   }
-  set_reason(CloseReason::server_closed);
+  // After a Terminate the server closing is the client's doing.
+  set_reason(terminated_ ? CloseReason::client_terminated : CloseReason::server_closed);
   if (error_for_client_ && server_framer_.at_boundary() && client_.is_open()) {
     co_await client_.write_all(wire::as_bytes(*error_for_client_), ec);
   }

@@ -63,7 +63,6 @@ class Session : public std::enable_shared_from_this<Session> {
   Stream client_;
   std::optional<Stream> server_;
   asio::steady_timer deadline_;
-  asio::steady_timer server_pump_done_;
   std::unique_ptr<SessionObserver> observer_;
   analyzer::ConnectionId id_;
   std::string client_address_;
@@ -77,7 +76,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool terminated_ = false;  // the client sent Terminate
   bool in_startup_ = true;   // until the server's first ReadyForQuery
   bool strip_scram_plus_ = false;
-  bool server_pump_running_ = false;
   bool closed_ = false;
 };
 

@@ -56,6 +56,38 @@ awaitable<std::size_t> Stream::read_some(std::span<std::byte> buffer, sys::error
   co_return n;
 }
 
+std::size_t Stream::read_now(std::span<std::byte> buffer, sys::error_code& ec) {
+  ec = {};
+  const auto b = asio::buffer(buffer.data(), buffer.size());
+  std::size_t n = 0;
+  if (auto* tcp_socket = std::get_if<Tcp>(&s_)) {
+    n = tcp_socket->read_some(b, ec);
+  } else if (auto* unix_socket = std::get_if<Unix>(&s_)) {
+    n = unix_socket->read_some(b, ec);
+  }
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    n = 0;
+  }
+  return n;
+}
+
+std::size_t Stream::write_now(std::span<const std::byte> bytes, sys::error_code& ec) {
+  ec = {};
+  const auto b = asio::buffer(bytes.data(), bytes.size());
+  std::size_t n = 0;
+  if (auto* tcp_socket = std::get_if<Tcp>(&s_)) {
+    n = tcp_socket->write_some(b, ec);
+  } else if (auto* unix_socket = std::get_if<Unix>(&s_)) {
+    n = unix_socket->write_some(b, ec);
+  }
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+    n = 0;
+  }
+  return n;
+}
+
 awaitable<void> Stream::read_exact(std::span<std::byte> buffer, sys::error_code& ec) {
   ec = {};
   const auto b = asio::buffer(buffer.data(), buffer.size());

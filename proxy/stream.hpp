@@ -25,6 +25,14 @@ class Stream {
   [[nodiscard]] bool is_tls() const { return std::holds_alternative<std::unique_ptr<Tls>>(s_); }
   [[nodiscard]] bool is_tcp() const { return !std::holds_alternative<Unix>(s_); }
 
+  // The plain socket, for relays that await it directly (no wrapper coroutine per wait).
+  Tcp* plain_tcp() { return std::get_if<Tcp>(&s_); }
+  Unix* plain_unix() { return std::get_if<Unix>(&s_); }
+  // Plain sockets only, without suspending: what is there now (0 when nothing), and how much
+  // of `bytes` the socket took now (0 when full). TLS streams return 0.
+  std::size_t read_now(std::span<std::byte> buffer, boost::system::error_code& ec);
+  std::size_t write_now(std::span<const std::byte> bytes, boost::system::error_code& ec);
+
   // Completes when a read would not block (at once for TLS). Errors come back in `ec`.
   awaitable<void> wait_readable(boost::system::error_code& ec);
   // Reads what is available; 0 bytes with no error means try again after wait_readable.
