@@ -10,6 +10,7 @@
 #include "proxy/config.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/session.hpp"
+#include "proxy/stream.hpp"
 
 namespace pgtally {
 namespace {
@@ -115,13 +116,15 @@ std::optional<asio::ip::tcp::endpoint> Listener::tcp_endpoint() const {
   return endpoint;
 }
 
-awaitable<void> Listener::accept_tcp() {
+// One accept loop for both kinds of acceptor; `address_of` names the peer for the session.
+template <typename Acceptor, typename AddressOf>
+awaitable<void> Listener::accept_loop(Acceptor& acceptor, AddressOf address_of) {
   sys::error_code ec;
-  while (tcp_->is_open()) {
+  while (acceptor.is_open()) {
     Worker& worker = proxy_.next_worker();
     auto socket =
-        co_await tcp_->async_accept(worker.context(), asio::redirect_error(use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !tcp_->is_open()) co_return;
+        co_await acceptor.async_accept(worker.context(), asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
       if (!transient(ec)) co_return;
@@ -129,28 +132,21 @@ awaitable<void> Listener::accept_tcp() {
       co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
-    sys::error_code peer_ec;
-    const auto peer = socket.remote_endpoint(peer_ec);
-    hand_off(proxy_, worker, std::move(socket), peer_ec ? "unknown" : peer.address().to_string());
+    std::string address = address_of(socket);
+    hand_off(proxy_, worker, std::move(socket), std::move(address));
   }
 }
 
+awaitable<void> Listener::accept_tcp() {
+  return accept_loop(*tcp_, [](const auto& socket) {
+    sys::error_code ec;
+    const auto peer = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown") : peer.address().to_string();
+  });
+}
+
 awaitable<void> Listener::accept_unix() {
-  sys::error_code ec;
-  while (unix_->is_open()) {
-    Worker& worker = proxy_.next_worker();
-    auto socket =
-        co_await unix_->async_accept(worker.context(), asio::redirect_error(use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || !unix_->is_open()) co_return;
-    if (ec) {
-      spdlog::warn("event=accept_failed error=\"{}\"", ec.message());
-      if (!transient(ec)) co_return;
-      asio::steady_timer backoff(context_, kAcceptBackoff);
-      co_await backoff.async_wait(asio::redirect_error(use_awaitable, ec));
-      continue;
-    }
-    hand_off(proxy_, worker, std::move(socket), "unix");
-  }
+  return accept_loop(*unix_, [](const auto&) { return std::string("unix"); });
 }
 
 }  // namespace pgtally

@@ -28,6 +28,8 @@ class Listener {
   [[nodiscard]] std::optional<asio::ip::tcp::endpoint> tcp_endpoint() const;
 
  private:
+  template <typename Acceptor, typename AddressOf>
+  awaitable<void> accept_loop(Acceptor& acceptor, AddressOf address_of);
   awaitable<void> accept_tcp();
   awaitable<void> accept_unix();
 

@@ -5,17 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/wire/wire_builders.hpp"
+
 #include "proxy/wire/byte_order.hpp"
 
 namespace pgtally::wire {
 namespace {
 
-std::string message(char type, std::string_view body) {
-  std::string out(1, type);
-  append_u32(out, static_cast<std::uint32_t>(body.size() + 4));
-  out.append(body);
-  return out;
-}
+using testing::message;
+using testing::sasl_offer;
 
 struct Seen {
   char type;

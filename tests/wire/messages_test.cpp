@@ -2,23 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/wire/wire_builders.hpp"
+
 #include "proxy/wire/byte_order.hpp"
 
 namespace pgtally::wire {
 namespace {
 
-std::string sasl_offer(std::initializer_list<std::string_view> mechanisms) {
-  std::string body;
-  append_u32(body, 10);
-  for (auto m : mechanisms) {
-    body.append(m);
-    body.push_back('\0');
-  }
-  body.push_back('\0');
-  std::string out(1, 'R');
-  append_u32(out, static_cast<std::uint32_t>(body.size() + 4));
-  return out + body;
-}
+using testing::message;
+using testing::sasl_offer;
 
 TEST(Messages, StripsScramPlusAndFixesTheLength) {
   const auto stripped =

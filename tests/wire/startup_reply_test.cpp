@@ -5,26 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/wire/wire_builders.hpp"
+
 namespace pgtally::wire {
 namespace {
 
-std::string message(char type, std::string_view body) {
-  std::string out(1, type);
-  append_u32(out, static_cast<std::uint32_t>(body.size() + 4));
-  out.append(body);
-  return out;
-}
-
-std::string sasl(std::initializer_list<std::string_view> mechanisms) {
-  std::string body;
-  append_u32(body, 10);
-  for (auto m : mechanisms) {
-    body.append(m);
-    body.push_back('\0');
-  }
-  body.push_back('\0');
-  return message('R', body);
-}
+using testing::message;
+using testing::sasl_offer;
 
 struct Outcome {
   std::string forwarded;
@@ -55,17 +42,18 @@ Outcome feed_in_pieces(const std::string& stream, std::size_t piece, bool strip)
 
 TEST(StartupReply, DropsScramPlusWhenTheOfferArrivesInAnyNumberOfPieces) {
   const std::string tail = message('S', std::string("a\0b\0", 4)) + message('Z', "I");
-  const std::string stream = sasl({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + tail;
+  const std::string stream = sasl_offer({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + tail;
   for (std::size_t piece : {1U, 2U, 3U, 7U, 13U, 1000U}) {
     const auto outcome = feed_in_pieces(stream, piece, true);
-    EXPECT_EQ(outcome.forwarded, sasl({"SCRAM-SHA-256"}) + tail) << "piece " << piece;
+    EXPECT_EQ(outcome.forwarded, sasl_offer({"SCRAM-SHA-256"}) + tail) << "piece " << piece;
     EXPECT_TRUE(outcome.done);
     EXPECT_EQ(outcome.types, (std::vector<char>{'R', 'S', 'Z'}));
   }
 }
 
 TEST(StartupReply, ForwardsUnchangedWhenNotStripping) {
-  const std::string stream = sasl({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + message('Z', "I");
+  const std::string stream =
+      sasl_offer({"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"}) + message('Z', "I");
   EXPECT_EQ(feed_in_pieces(stream, 5, false).forwarded, stream);
 }
 
