@@ -302,7 +302,7 @@ class Lexer {
   [[nodiscard]] unsigned char at(std::size_t i) const {
     return i < s_.size() ? static_cast<unsigned char>(s_[i]) : 0;
   }
-  Token& finish(Token& t, Tok tok, LiteralKind lk = LiteralKind::number) {
+  Token& finish(Token& t, Tok tok, LiteralKind lk = LiteralKind::number) const {
     t.tok = tok;
     t.literal = lk;
     t.length = static_cast<std::uint32_t>(pos_ - t.offset);
