@@ -156,3 +156,76 @@ TEST(Privacy, NothingThatLeavesTheAnalyzerCarriesALiteral) {
 
 }  // namespace
 }  // namespace pgtally::analyzer
+
+namespace pgtally::analyzer {
+namespace {
+
+TEST(Engine, FindingsBecomeFinalWhenTheRequestGoesIdle) {
+  const ValueHasher hasher({5, 6});
+  Engine engine(AnalyzerConfig{}, hasher);
+  const auto events = lazy_loop_events(hasher, 1, "r1");
+  TimePoint last;
+  for (const Event& e : events) {
+    engine.process(e);
+    if (const auto* q = std::get_if<QueryEvent>(&e)) last = q->end;
+  }
+  engine.tick(last + 999ms);
+  EXPECT_TRUE(engine.findings().empty());
+  ASSERT_TRUE(engine.request("r1").has_value());
+  EXPECT_FALSE(engine.request("r1")->finished);
+  engine.tick(last + 1s);
+  ASSERT_EQ(engine.findings().size(), 1U);
+  EXPECT_TRUE(engine.request("r1")->finished);
+  EXPECT_EQ(engine.request("r1")->findings.size(), 1U);
+}
+
+TEST(Engine, LiveRequestsAreBoundedAndEvictionsCounted) {
+  const ValueHasher hasher({5, 6});
+  AnalyzerConfig config;
+  config.max_live_requests = 2;
+  config.finished_requests = 2;
+  Engine engine(config, hasher);
+  for (int r = 0; r < 5; ++r) {
+    for (const Event& e : lazy_loop_events(hasher, 1, fmt::format("r{}", r)))
+      engine.process(e);
+  }
+  const AnalyzerCounters c = engine.counters();
+  EXPECT_EQ(c.requests_evicted, 3U);
+  EXPECT_LE(c.live_requests, 2U);
+  EXPECT_LE(engine.requests(100).size(), 4U);
+  EXPECT_EQ(engine.findings().at(0).occurrences, 3U);  // evicted requests are still analysed
+}
+
+TEST(Engine, UnknownPreparedStatementIsCountedNotFatal) {
+  const ValueHasher hasher({5, 6});
+  Engine engine(AnalyzerConfig{}, hasher);
+  QueryEvent q;
+  q.connection = 9;
+  q.protocol = Protocol::extended;
+  q.statement_name = "never_parsed";
+  engine.process(q);
+  EXPECT_EQ(engine.counters().unknown_statements, 1U);
+}
+
+TEST(Fingerprint, ConcurrentFirstUseFromTwoThreads) {
+  // libpg_query keeps its memory context per thread: two fresh threads may start at once.
+  auto work = [](std::vector<Fingerprint>* out) {
+    Fingerprinter f;
+    ScanResult scan;
+    for (int i = 0; i < 200; ++i) {
+      const std::string q = fmt::format("SELECT c{} FROM t WHERE id = {}", i % 20, i);
+      scan_sql(q, scan);
+      out->push_back(f.fingerprint(q, scan)->fingerprint);
+    }
+  };
+  std::vector<Fingerprint> a;
+  std::vector<Fingerprint> b;
+  std::thread ta(work, &a);
+  std::thread tb(work, &b);
+  ta.join();
+  tb.join();
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace pgtally::analyzer
