@@ -119,7 +119,32 @@ Kw classify(std::string_view w) {
       {"returning", Kw::returning},
   }};
   if (w.size() < 2 || w.size() > 9) return Kw::none;
+  // Every keyword starts with one of these letters; most identifiers are rejected here.
+  switch (static_cast<unsigned char>(w[0]) | 0x20U) {
+    case 'a':
+    case 'b':
+    case 'c':
+    case 'd':
+    case 'e':
+    case 'f':
+    case 'h':
+    case 'i':
+    case 'l':
+    case 'n':
+    case 'o':
+    case 'r':
+    case 's':
+    case 't':
+    case 'u':
+    case 'v':
+    case 'w':
+      break;
+    default:
+      return Kw::none;
+  }
+  const char first = static_cast<char>(static_cast<unsigned char>(w[0]) | 0x20U);
   for (const auto& e : kTable) {
+    if (e.word[0] != first) continue;
     if (e.word.size() == w.size() && ieq(w, e.word)) return e.kw;
   }
   return Kw::none;
