@@ -229,3 +229,24 @@ TEST(Fingerprint, ConcurrentFirstUseFromTwoThreads) {
 
 }  // namespace
 }  // namespace pgtally::analyzer
+
+namespace pgtally::analyzer {
+namespace {
+
+TEST(Engine, ProducerTagsNameTheRequestAndTheCommentAddsToThem) {
+  const ValueHasher hasher({5, 6});
+  Engine engine(AnalyzerConfig{}, hasher);
+  QueryEvent q;
+  q.connection = 3;
+  q.source = Source::orm;
+  q.text = "SELECT 1 /*controller='users',action='show'*/";
+  q.tags = {{"request_id", "orm-1"}};
+  engine.process(q);
+  const auto r = engine.request("orm-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->attribution, Attribution::tagged);
+  EXPECT_EQ(r->route, "users#show");
+}
+
+}  // namespace
+}  // namespace pgtally::analyzer

@@ -370,6 +370,25 @@ const std::vector<TraceCase>& cases() {
        [](const Outcome& o) {
          EXPECT_EQ(o.first(FindingKind::repeated_point_lookups).severity, Severity::low);
        }},
+      {"TraceparentNamesTheRequest",  // no request_id: the W3C trace id is the request id
+       [](Trace& t) {
+         t.open(1);
+         const std::string tp =
+             " /"
+             "*route='%2Fposts',traceparent='00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"
+             "01'*/";
+         t.q(1, "SELECT id FROM posts WHERE author_id = 7" + tp, {.results = ids(1, 5)});
+         for (int i = 1; i <= 5; ++i) {
+           t.q(1, fmt::format("SELECT * FROM comments WHERE post_id = {}", i) + tp, {.gap = 300ms});
+         }
+       },
+       {FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         const Finding& f = o.first(FindingKind::n_plus_one);
+         EXPECT_EQ(f.request_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+         EXPECT_EQ(f.attribution, Attribution::tagged);
+         EXPECT_EQ(f.route, "/posts");
+       }},
       {"UntaggedTransactionsAreCutAtBeginAndCommit",
        [](Trace& t) {
          t.open(1);
