@@ -113,8 +113,8 @@ TEST(Privacy, NothingThatLeavesTheAnalyzerCarriesALiteral) {
   const ValueHasher hasher({3, 4});
   Trace t(hasher);
   t.open(1);
-  t.q(1, "SELECT id FROM cards WHERE number = '4111111111111111' AND cvv = 737",
-      {.request = "r1", .results = {"secret-row-value", "91"}});
+  t.q(1, "SELECT id FROM cards WHERE number = '4111111111111111' AND cvv = 9876543",
+      {.request = "r1", .results = {"secret-row-value", "918273645"}});
   for (int i = 0; i < 6; ++i) {
     t.q(1,
         fmt::format("SELECT * FROM users WHERE email = 'hunter{}@secret.example' /* pw=hunter2 */",
@@ -129,7 +129,7 @@ TEST(Privacy, NothingThatLeavesTheAnalyzerCarriesALiteral) {
   t.q(1, "INSERT INTO notes (body) VALUES ($body$my secret diary$body$)", {.request = "r1"});
   Engine engine(AnalyzerConfig{}, hasher);
   std::vector<std::string> logged;
-  const ClockAnchor clock{t.now, std::chrono::system_clock::now()};
+  const ClockAnchor clock{t.now, std::chrono::system_clock::time_point{}};  // no stray digits
   engine.set_finding_sink(
       [&](const Finding& f, const FindingGroup&) { logged.push_back(to_json(f, clock).dump()); });
   for (const Event& e : t.events)
@@ -148,7 +148,7 @@ TEST(Privacy, NothingThatLeavesTheAnalyzerCarriesALiteral) {
   for (const auto& l : logged)
     everything += l;
   ASSERT_FALSE(engine.findings().empty());
-  for (const char* secret : {"4111", "737", "hunter", "secret", "tok-", "diary", "91"}) {
+  for (const char* secret : {"4111", "9876543", "hunter", "secret", "tok-", "diary", "918273645"}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret << " leaked in:\n"
                                                           << everything;
   }

@@ -370,6 +370,37 @@ const std::vector<TraceCase>& cases() {
        [](const Outcome& o) {
          EXPECT_EQ(o.first(FindingKind::repeated_point_lookups).severity, Severity::low);
        }},
+      {"UntaggedPgbenchTransactionsWithoutGap",  // pgbench's default TPC-B-like script
+       [](Trace& t) {
+         t.open(1);
+         for (int i = 0; i < 50; ++i) {
+           const QueryOptions fast{.duration = 100us, .gap = 10us};
+           const int aid = (i * 7919) % 100000 + 1;
+           t.q(1, "BEGIN;", fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_accounts SET abalance = abalance + {} WHERE aid = {};",
+                           i, aid),
+               fast);
+           t.q(1, fmt::format("SELECT abalance FROM pgbench_accounts WHERE aid = {};", aid), fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_tellers SET tbalance = tbalance + {} WHERE tid = {};", i,
+                           i % 10),
+               fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_branches SET bbalance = bbalance + {} WHERE bid = 1;",
+                           i),
+               fast);
+           t.q(1,
+               fmt::format("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ({}, "
+                           "1, {}, {}, "
+                           "CURRENT_TIMESTAMP);",
+                           i % 10, aid, i),
+               fast);
+           t.q(1, "END;", fast);
+         }
+       },
+       {},
+       [](const Outcome& o) { EXPECT_EQ(o.engine->requests(100).size(), 50U); }},
       {"TraceparentNamesTheRequest",  // no request_id: the W3C trace id is the request id
        [](Trace& t) {
          t.open(1);
