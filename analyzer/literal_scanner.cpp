@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -196,19 +197,18 @@ struct ShapeHash {
     h ^= h >> 29U;
   }
   void bytes(std::string_view s) {
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
       std::uint64_t v = 0;
-      for (std::size_t j = 0; j < 8; ++j) {
-        v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + j])) << (8U * j);
-      }
+      std::memcpy(&v, p, 8);
       mix(v);
     }
-    std::uint64_t v = s.size();
-    for (std::size_t j = 0; i + j < s.size(); ++j) {
-      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + j])) << (8U * (j + 1));
+    std::uint64_t tail = s.size();
+    for (std::size_t j = 0; j < n; ++j) {
+      tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[j])) << (8U * (j + 1));
     }
-    mix(v);
+    mix(tail);
   }
 };
 
