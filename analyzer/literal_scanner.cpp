@@ -60,6 +60,7 @@ enum class Kw : std::uint8_t {
   on,
   having,
   returning,
+  from,
 };
 
 struct Token {
@@ -85,7 +86,7 @@ Kw classify(std::string_view w) {
     std::string_view word;
     Kw kw;
   };
-  static constexpr std::array<Entry, 32> kTable{{
+  static constexpr std::array<Entry, 33> kTable{{
       {"select", Kw::select},
       {"insert", Kw::insert},
       {"update", Kw::update},
@@ -118,6 +119,7 @@ Kw classify(std::string_view w) {
       {"on", Kw::on},
       {"having", Kw::having},
       {"returning", Kw::returning},
+      {"from", Kw::from},
   }};
   if (w.size() < 2 || w.size() > 9) return Kw::none;
   // Every keyword starts with one of these letters; most identifiers are rejected here.
@@ -145,7 +147,7 @@ Kw classify(std::string_view w) {
   }
   const char first = static_cast<char>(static_cast<unsigned char>(w[0]) | 0x20U);
   for (const auto& e : kTable) {
-    if (e.word[0] != first) continue;
+    if (e.word.size() != w.size() || e.word[0] != first) continue;
     if (e.word.size() == w.size() && ieq(w, e.word)) return e.kw;
   }
   return Kw::none;
@@ -493,6 +495,7 @@ class Scanner {
     switch (t.tok) {
       case Tok::ident: {
         if (t.kw == Kw::where || t.kw == Kw::on || t.kw == Kw::having) seen_where_ = true;
+        if (t.kw == Kw::from) out_.has_from = true;
         if (depth_ == 0 && t.kw == Kw::values)
           in_values_ = true;
         else if (depth_ == 0 && t.kw != Kw::none)
@@ -773,6 +776,7 @@ void ScanResult::clear() {
   key_column = {};
   values_rows = 0;
   max_parameter = 0;
+  has_from = false;
   complete = true;
 }
 

@@ -22,7 +22,7 @@ namespace pgtally::analyzer {
 struct LedgerLimits {
   std::size_t max_fingerprints = 256;  // per request
   std::size_t max_executions_per_fingerprint = 1000;
-  std::size_t max_executions = 4000;              // per request, all fingerprints together
+  std::size_t max_executions = 4000;      // per request, all fingerprints together
   std::size_t max_tracked_values = 4096;  // sampled result values kept for linking
   std::size_t max_connections = 64;
 };

@@ -267,6 +267,15 @@ const std::vector<TraceCase>& cases() {
          }
        },
        {FindingKind::repeated_query}},
+      {"PoolValidationQueriesAreNotRepeats",  // `SELECT 1` on every checkout, untagged
+       [](Trace& t) {
+         t.open(1);
+         for (int i = 0; i < 6; ++i) {
+           t.q(1, "SELECT 1");
+           t.q(1, fmt::format("SELECT * FROM table_{} WHERE id = 3", i), {.request = "r1"});
+         }
+       },
+       {}},
       {"BulkInsertLoop",
        [](Trace& t) {
          t.open(1);
