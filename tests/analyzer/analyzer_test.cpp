@@ -250,3 +250,75 @@ TEST(Engine, ProducerTagsNameTheRequestAndTheCommentAddsToThem) {
 
 }  // namespace
 }  // namespace pgtally::analyzer
+
+namespace pgtally::analyzer {
+namespace {
+
+TEST(Engine, OddEventSequencesAreHarmless) {
+  const ValueHasher hasher({7, 8});
+  AnalyzerConfig config;
+  config.max_live_requests = 8;
+  config.ledger.max_fingerprints = 4;
+  config.ledger.max_tracked_values = 16;
+  Engine engine(config, hasher);
+  std::uint64_t x = 88172645463325252ULL;  // xorshift: deterministic
+  auto next = [&x] {
+    x ^= x << 13U;
+    x ^= x >> 7U;
+    x ^= x << 17U;
+    return x;
+  };
+  const char* texts[] = {"SELECT * FROM t WHERE id = 1",
+                         "BEGIN",
+                         "COMMIT",
+                         "ROLLBACK",
+                         "SELEC 'x",
+                         "/*request_id='a'*/",
+                         "SELECT $1",
+                         "",
+                         "INSERT INTO t VALUES (1),(2)",
+                         "SELECT 1 /*request_id='r',db_pool_wait_ms='-3'*/"};
+  TimePoint t = TimePoint{} + std::chrono::hours(1);
+  for (int i = 0; i < 20000; ++i) {
+    const auto conn = static_cast<ConnectionId>(next() % 5);
+    t += std::chrono::microseconds(next() % 300000);
+    switch (next() % 8) {
+      case 0:
+        engine.process(ConnectionOpened{conn, 1, {"u", "d", "a", "h"}, Source::proxy, t});
+        break;
+      case 1:
+        engine.process(ConnectionClosed{conn, CloseReason::server_closed, t});
+        break;
+      case 2:
+        engine.process(TransactionStateChanged{conn, static_cast<TxState>(next() % 3), t});
+        break;
+      case 3:
+        engine.process(QueryStarted{conn, t});
+        break;
+      case 4:
+        engine.tick(t);
+        break;
+      default: {
+        QueryEvent q;
+        q.connection = conn;
+        q.protocol = next() % 2 == 0 ? Protocol::simple : Protocol::extended;
+        q.text = texts[next() % std::size(texts)];
+        q.statement_name = next() % 3 == 0 ? "s" : "";
+        q.start = t;
+        q.end =
+            next() % 10 == 0 ? t - std::chrono::milliseconds(5) : t + std::chrono::milliseconds(1);
+        q.sampled_values = {next(), next()};
+        if (next() % 7 == 0) q.error = ServerError{"bad", "", "", "", ""};
+        if (next() % 5 == 0) q.parameters.push_back(Parameter{false, 0, 0, next(), 3, {next()}});
+        engine.process(q);
+      }
+    }
+  }
+  engine.flush(t);
+  const AnalyzerCounters c = engine.counters();
+  EXPECT_EQ(c.live_requests, 0U);
+  EXPECT_GT(c.queries, 0U);
+}
+
+}  // namespace
+}  // namespace pgtally::analyzer
