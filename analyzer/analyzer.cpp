@@ -40,6 +40,7 @@ std::size_t Analyzer::drain_locked(std::size_t max_per_ring) {
 }
 
 std::size_t Analyzer::drain(TimePoint now) {
+  if (running()) return 0;
   std::size_t total = 0;
   for (;;) {
     const std::size_t n = drain_locked(SIZE_MAX);
@@ -69,7 +70,7 @@ void Analyzer::stop() {
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   const TimePoint now = Clock::now();
-  drain(now);
+  drain(now);  // what producers pushed before they saw the analyzer stop
   const std::lock_guard lock(engine_mutex_);
   engine_.flush(now);
 }

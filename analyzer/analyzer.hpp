@@ -46,8 +46,12 @@ class Analyzer {
   void start();
   void stop();
 
+  // Producers check this before pushing; while stopped they count DropReason::stopped instead.
+  [[nodiscard]] bool running() const { return running_.load(std::memory_order_acquire); }
+
   // Drains every ring on the calling thread, then ticks at `now`: for tests and tools that run
-  // without the thread (deterministic). Returns the number of events processed.
+  // without the thread (deterministic); does nothing while the thread runs (a ring has one
+  // consumer). Returns the number of events processed.
   std::size_t drain(TimePoint now);
   // Feeds one event directly (the calling thread must not race with the analyzer thread's use;
   // it takes the lock).

@@ -25,7 +25,7 @@ struct AnalyzerConfig {
   std::size_t fingerprint_top_k = 500;    // fingerprints with their own statistics
   std::size_t max_findings = 2000;        // finding groups
   std::size_t max_prepared_per_connection = 256;
-  std::size_t max_text_bytes = 64 * 1024;  // statement text analysed (the rest is cut)
+  std::size_t max_text_bytes = std::size_t{64} * 1024;  // statement text analysed (the rest is cut)
   bool value_sampling = true;  // off: no parameter / result hashes, so no key-based detection
 };
 

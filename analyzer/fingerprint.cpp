@@ -42,6 +42,7 @@ std::string fingerprint_hex(Fingerprint fp) {
 FingerprintInfo fingerprint_uncached(std::string_view text, const ScanResult& scan) {
   FingerprintInfo info;
   info.kind = scan.kind;
+  info.has_from = scan.has_from;
   if (scan.key_column.length > 0 &&
       std::size_t{scan.key_column.offset} + scan.key_column.length <= text.size()) {
     info.key_column = std::string(text.substr(scan.key_column.offset, scan.key_column.length));

@@ -21,6 +21,7 @@ struct FingerprintInfo {
   std::string normalized;  // comments stripped, every literal a `$n`: safe to display
   std::string key_column;  // column compared to the first lookup key, e.g. `id` (may be empty)
   StatementKind kind = StatementKind::other;
+  bool has_from = false;  // reads a table: `SELECT 1` or `SELECT now()` does not
   bool parsed = true;  // false: libpg_query rejected the text; fingerprint from the redacted text
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -59,6 +60,7 @@ enum class Kw : std::uint8_t {
   on,
   having,
   returning,
+  from,
 };
 
 struct Token {
@@ -84,7 +86,7 @@ Kw classify(std::string_view w) {
     std::string_view word;
     Kw kw;
   };
-  static constexpr std::array<Entry, 32> kTable{{
+  static constexpr std::array<Entry, 33> kTable{{
       {"select", Kw::select},
       {"insert", Kw::insert},
       {"update", Kw::update},
@@ -117,9 +119,35 @@ Kw classify(std::string_view w) {
       {"on", Kw::on},
       {"having", Kw::having},
       {"returning", Kw::returning},
+      {"from", Kw::from},
   }};
   if (w.size() < 2 || w.size() > 9) return Kw::none;
+  // Every keyword starts with one of these letters; most identifiers are rejected here.
+  switch (static_cast<unsigned char>(w[0]) | 0x20U) {
+    case 'a':
+    case 'b':
+    case 'c':
+    case 'd':
+    case 'e':
+    case 'f':
+    case 'h':
+    case 'i':
+    case 'l':
+    case 'n':
+    case 'o':
+    case 'r':
+    case 's':
+    case 't':
+    case 'u':
+    case 'v':
+    case 'w':
+      break;
+    default:
+      return Kw::none;
+  }
+  const char first = static_cast<char>(static_cast<unsigned char>(w[0]) | 0x20U);
   for (const auto& e : kTable) {
+    if (e.word.size() != w.size() || e.word[0] != first) continue;
     if (e.word.size() == w.size() && ieq(w, e.word)) return e.kw;
   }
   return Kw::none;
@@ -171,19 +199,18 @@ struct ShapeHash {
     h ^= h >> 29U;
   }
   void bytes(std::string_view s) {
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (; n >= 8; p += 8, n -= 8) {
       std::uint64_t v = 0;
-      for (std::size_t j = 0; j < 8; ++j) {
-        v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + j])) << (8U * j);
-      }
+      std::memcpy(&v, p, 8);
       mix(v);
     }
-    std::uint64_t v = s.size();
-    for (std::size_t j = 0; i + j < s.size(); ++j) {
-      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s[i + j])) << (8U * (j + 1));
+    std::uint64_t tail = s.size();
+    for (std::size_t j = 0; j < n; ++j) {
+      tail |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[j])) << (8U * (j + 1));
     }
-    mix(v);
+    mix(tail);
   }
 };
 
@@ -302,7 +329,7 @@ class Lexer {
   [[nodiscard]] unsigned char at(std::size_t i) const {
     return i < s_.size() ? static_cast<unsigned char>(s_[i]) : 0;
   }
-  Token& finish(Token& t, Tok tok, LiteralKind lk = LiteralKind::number) {
+  Token& finish(Token& t, Tok tok, LiteralKind lk = LiteralKind::number) const {
     t.tok = tok;
     t.literal = lk;
     t.length = static_cast<std::uint32_t>(pos_ - t.offset);
@@ -468,6 +495,7 @@ class Scanner {
     switch (t.tok) {
       case Tok::ident: {
         if (t.kw == Kw::where || t.kw == Kw::on || t.kw == Kw::having) seen_where_ = true;
+        if (t.kw == Kw::from) out_.has_from = true;
         if (depth_ == 0 && t.kw == Kw::values)
           in_values_ = true;
         else if (depth_ == 0 && t.kw != Kw::none)
@@ -748,6 +776,7 @@ void ScanResult::clear() {
   key_column = {};
   values_rows = 0;
   max_parameter = 0;
+  has_from = false;
   complete = true;
 }
 

@@ -79,7 +79,8 @@ struct ScanResult {
   Span key_column;                // identifier before the first equality value (may be empty)
   std::uint32_t values_rows = 0;  // INSERT: tuples after VALUES
   std::uint16_t max_parameter = 0;
-  bool complete = true;  // false: an unterminated quote or comment
+  bool has_from = false;  // reads a table (a FROM clause somewhere)
+  bool complete = true;   // false: an unterminated quote or comment
   void clear();
 };
 

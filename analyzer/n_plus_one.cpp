@@ -141,6 +141,9 @@ void detect_lookups(const RequestLedger& ledger, const FingerprintUse& use,
 
 void detect_repeats(const RequestLedger& ledger, const FingerprintUse& use,
                     const QueryPatternConfig& c, std::vector<Finding>& out) {
+  // `SELECT 1` before each checkout is the pool validating connections, not the application
+  // re-reading data: its fix is pool configuration, and it is not a query pattern.
+  if (use.info && !use.info->has_from) return;
   std::map<std::pair<std::uint64_t, std::uint32_t>, std::vector<const Execution*>> same;
   for (const Execution& e : use.executions) {
     if (!e.error) same[{e.values_hash, e.write_epoch}].push_back(&e);

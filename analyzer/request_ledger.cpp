@@ -76,8 +76,10 @@ void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& samp
     }
     e.key_from_self = true;
   }
-  if (use.executions.size() < limits.max_executions_per_fingerprint) {
+  if (use.executions.size() < limits.max_executions_per_fingerprint &&
+      stored_executions < limits.max_executions) {
     use.executions.push_back(e);
+    ++stored_executions;
   } else {
     ++use.dropped_executions;
   }
@@ -118,6 +120,7 @@ void RequestLedger::absorb(const RequestLedger& other) {
         continue;
       }
       by_fingerprint.push_back(u);
+      stored_executions += u.executions.size();
       continue;
     }
     it->calls += u.calls;
@@ -125,8 +128,10 @@ void RequestLedger::absorb(const RequestLedger& other) {
     it->errors += u.errors;
     it->time += u.time;
     for (const Execution& e : u.executions) {
-      if (it->executions.size() < limits.max_executions_per_fingerprint) {
+      if (it->executions.size() < limits.max_executions_per_fingerprint &&
+          stored_executions < limits.max_executions) {
         it->executions.push_back(e);
+        ++stored_executions;
       } else {
         ++it->dropped_executions;
       }

@@ -22,6 +22,7 @@ namespace pgtally::analyzer {
 struct LedgerLimits {
   std::size_t max_fingerprints = 256;  // per request
   std::size_t max_executions_per_fingerprint = 1000;
+  std::size_t max_executions = 4000;      // per request, all fingerprints together
   std::size_t max_tracked_values = 4096;  // sampled result values kept for linking
   std::size_t max_connections = 64;
 };
@@ -87,6 +88,7 @@ struct RequestLedger {
   std::uint64_t dropped_fingerprints = 0;
   std::uint64_t dropped_values = 0;
   std::uint64_t dropped_connections = 0;
+  std::size_t stored_executions = 0;
   bool finished = false;
 
   struct Origin {

@@ -128,8 +128,8 @@ Tags sqlcommenter_tags(std::string_view text, const ScanResult& scan) {
   return tags ? std::move(*tags) : Tags{};
 }
 
-std::string trace_id_from_traceparent(std::string_view tp) {
-  tp = trim(tp);
+std::string trace_id_from_traceparent(std::string_view traceparent) {
+  const std::string_view tp = trim(traceparent);
   // version(2)-trace_id(32)-parent_id(16)-flags(2); later versions may append fields.
   if (tp.size() < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') return {};
   if (!is_hex(tp.substr(0, 2)) || tp.substr(0, 2) == "ff") return {};

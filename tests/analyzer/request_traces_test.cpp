@@ -267,6 +267,15 @@ const std::vector<TraceCase>& cases() {
          }
        },
        {FindingKind::repeated_query}},
+      {"PoolValidationQueriesAreNotRepeats",  // `SELECT 1` on every checkout, untagged
+       [](Trace& t) {
+         t.open(1);
+         for (int i = 0; i < 6; ++i) {
+           t.q(1, "SELECT 1");
+           t.q(1, fmt::format("SELECT * FROM table_{} WHERE id = 3", i), {.request = "r1"});
+         }
+       },
+       {}},
       {"BulkInsertLoop",
        [](Trace& t) {
          t.open(1);
@@ -369,6 +378,56 @@ const std::vector<TraceCase>& cases() {
        {FindingKind::repeated_point_lookups},
        [](const Outcome& o) {
          EXPECT_EQ(o.first(FindingKind::repeated_point_lookups).severity, Severity::low);
+       }},
+      {"UntaggedPgbenchTransactionsWithoutGap",  // pgbench's default TPC-B-like script
+       [](Trace& t) {
+         t.open(1);
+         for (int i = 0; i < 50; ++i) {
+           const QueryOptions fast{.duration = 100us, .gap = 10us};
+           const int aid = (i * 7919) % 100000 + 1;
+           t.q(1, "BEGIN;", fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_accounts SET abalance = abalance + {} WHERE aid = {};",
+                           i, aid),
+               fast);
+           t.q(1, fmt::format("SELECT abalance FROM pgbench_accounts WHERE aid = {};", aid), fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_tellers SET tbalance = tbalance + {} WHERE tid = {};", i,
+                           i % 10),
+               fast);
+           t.q(1,
+               fmt::format("UPDATE pgbench_branches SET bbalance = bbalance + {} WHERE bid = 1;",
+                           i),
+               fast);
+           t.q(1,
+               fmt::format("INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES ({}, "
+                           "1, {}, {}, "
+                           "CURRENT_TIMESTAMP);",
+                           i % 10, aid, i),
+               fast);
+           t.q(1, "END;", fast);
+         }
+       },
+       {},
+       [](const Outcome& o) { EXPECT_EQ(o.engine->requests(100).size(), 50U); }},
+      {"TraceparentNamesTheRequest",  // no request_id: the W3C trace id is the request id
+       [](Trace& t) {
+         t.open(1);
+         const std::string tp =
+             " /"
+             "*route='%2Fposts',traceparent='00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"
+             "01'*/";
+         t.q(1, "SELECT id FROM posts WHERE author_id = 7" + tp, {.results = ids(1, 5)});
+         for (int i = 1; i <= 5; ++i) {
+           t.q(1, fmt::format("SELECT * FROM comments WHERE post_id = {}", i) + tp, {.gap = 300ms});
+         }
+       },
+       {FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         const Finding& f = o.first(FindingKind::n_plus_one);
+         EXPECT_EQ(f.request_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+         EXPECT_EQ(f.attribution, Attribution::tagged);
+         EXPECT_EQ(f.route, "/posts");
        }},
       {"UntaggedTransactionsAreCutAtBeginAndCommit",
        [](Trace& t) {
