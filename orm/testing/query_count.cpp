@@ -1,5 +1,10 @@
 #include "orm/testing/query_count.hpp"
 
+#include "analyzer/config.hpp"
+#include "analyzer/engine.hpp"
+#include "analyzer/finding.hpp"
+#include "analyzer/value_hasher.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -139,6 +144,46 @@ std::vector<Finding> ProvisionalNPlusOneDetector::detect(
         fmt::format("N+1: the same SELECT ran {} times with {} different parameter values; load "
                     "them in one query (WHERE key IN (...) / = ANY($1)) instead of one per row",
                     g.count, g.parameters.size())});
+  }
+  return findings;
+}
+
+std::vector<Finding> AnalyzerNPlusOneDetector::detect(
+    const std::vector<RecordedQuery>& queries) const {
+  analyzer::AnalyzerConfig config;
+  config.patterns.n_plus_one_threshold = threshold_;
+  const analyzer::ValueHasher hasher;
+  analyzer::Engine engine(config, hasher);
+  // Consecutive statements on one connection, as one tagged request.
+  auto at = analyzer::Clock::now();
+  for (const auto& q : queries) {
+    analyzer::QueryEvent event;
+    event.connection = 1;
+    event.source = analyzer::Source::orm;
+    event.protocol = analyzer::Protocol::extended;
+    event.text = q.sql;
+    for (const auto hash : q.parameter_hashes) {
+      analyzer::Parameter p;
+      p.is_null = hash == 0;
+      p.hash = hash;
+      event.parameters.push_back(p);
+    }
+    event.tags = {{"request_id", "orm-testing-block"}};
+    event.start = at;
+    at += std::max(q.duration, std::chrono::microseconds(1));
+    event.end = at;
+    event.rows = q.rows;
+    engine.process(event);
+  }
+  engine.flush(at + std::chrono::hours(1));
+  std::vector<Finding> findings;
+  for (const auto& group : engine.findings()) {
+    const auto& f = group.latest;
+    if (f.kind != analyzer::FindingKind::n_plus_one) continue;
+    findings.push_back(Finding{
+        "n_plus_one", f.normalized, f.count, 0,
+        fmt::format("N+1: the same SELECT ran {} times, one key each; {} ({} round trips saved)",
+                    f.count, f.fix, f.round_trips_saved)});
   }
   return findings;
 }

@@ -72,8 +72,20 @@ class NPlusOneDetector {
   NPlusOneDetector& operator=(NPlusOneDetector&&) = default;
 };
 
-// PROVISIONAL, to be replaced by the analyzer library's N+1 detector when it lands: one SELECT
-// shape run >= threshold times with >= 2 distinct parameter lists within the block.
+// The analyzer library's own N+1 detector, in process: the block's statements become one tagged
+// request and the findings are exactly what pgtally's proxy would report for it.
+class AnalyzerNPlusOneDetector final : public NPlusOneDetector {
+ public:
+  explicit AnalyzerNPlusOneDetector(std::uint32_t threshold = 5) : threshold_(threshold) {}
+  [[nodiscard]] std::vector<Finding> detect(
+      const std::vector<RecordedQuery>& queries) const override;
+
+ private:
+  std::uint32_t threshold_;
+};
+
+// A shape-only check (one SELECT shape run >= threshold times with >= 2 distinct parameter
+// lists), for comparison with the analyzer's detector.
 class ProvisionalNPlusOneDetector final : public NPlusOneDetector {
  public:
   explicit ProvisionalNPlusOneDetector(std::size_t threshold = 5) : threshold_(threshold) {}
@@ -94,6 +106,6 @@ std::string describe(const std::vector<RecordedQuery>& queries);
                                           const std::function<void()>& block);
 ::testing::AssertionResult has_no_n_plus_one(
     Database& db, const std::function<void()>& block,
-    const NPlusOneDetector& detector = ProvisionalNPlusOneDetector());
+    const NPlusOneDetector& detector = AnalyzerNPlusOneDetector());
 
 }  // namespace pgtally::orm::testing
