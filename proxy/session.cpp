@@ -188,19 +188,10 @@ awaitable<void> Session::run() {
                 startup->message.parameter("user"), startup->message.parameter("database"));
   startup.reset();
 
-  // The pumps own the session from here on; this coroutine's frame is freed, so an idle
-  // session holds only the two pumps' frames.
-  auto ended = [self, id = id_](const std::exception_ptr& failure) {
-    if (!failure) return;
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      spdlog::error("event=relay_failed conn={} error=\"{}\"", id, e.what());
-    }
-    self->close_both();
-  };
-  asio::co_spawn(worker_.context(), server_to_client(), ended);
-  asio::co_spawn(worker_.context(), client_to_server(), ended);
+  // From here the pending waits own the session; this coroutine's frame is freed.
+  startup_reply_.emplace(strip_scram_plus_);
+  await_readable(Leg::server);
+  await_readable(Leg::client);
 }
 
 awaitable<std::optional<Session::Startup>> Session::read_startup() {
@@ -321,23 +312,50 @@ void Session::on_server_frame(const wire::Frame& frame, analyzer::TimePoint at) 
   }
 }
 
-awaitable<void> Session::client_to_server() {
-  auto self = shared_from_this();
-  sys::error_code ec;
-  const bool observe = observer_ != nullptr;
-  for (;;) {
-    // Borrow a buffer only once bytes are there (a TLS stream keeps its own while waiting).
-    if (auto* socket = client_.plain_tcp()) {
-      co_await socket->async_wait(Stream::Tcp::wait_read, asio::redirect_error(use_awaitable, ec));
-    } else if (auto* local = client_.plain_unix()) {
-      co_await local->async_wait(Stream::Unix::wait_read, asio::redirect_error(use_awaitable, ec));
+// Waits for the next bytes without a coroutine: an idle session holds one pending wait per leg
+// and nothing else (no buffer, no coroutine frame). TLS legs read in their pump instead.
+void Session::await_readable(Leg leg) {
+  Stream& stream = leg == Leg::client ? client_ : *server_;
+  auto resume = [self = shared_from_this(), leg](const sys::error_code& ec) {
+    self->resume(leg, ec);
+  };
+  if (auto* socket = stream.plain_tcp()) {
+    socket->async_wait(Stream::Tcp::wait_read, std::move(resume));
+  } else if (auto* local = stream.plain_unix()) {
+    local->async_wait(Stream::Unix::wait_read, std::move(resume));
+  } else {
+    asio::post(worker_.context(), [resume = std::move(resume)] { resume({}); });
+  }
+}
+
+void Session::resume(Leg leg, const sys::error_code& ec) {
+  auto ended = [self = shared_from_this()](const std::exception_ptr& failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("event=relay_failed conn={} error=\"{}\"", self->id_, e.what());
     }
-    if (ec) break;
+    self->close_both();
+  };
+  asio::co_spawn(worker_.context(),
+                 leg == Leg::client ? client_to_server(ec) : server_to_client(ec),
+                 std::move(ended));
+}
+
+awaitable<void> Session::client_to_server(sys::error_code ec) {
+  auto self = shared_from_this();
+  const bool observe = observer_ != nullptr;
+  while (!ec) {
     auto lease = worker_.buffers().lease();
     const std::size_t n = client_.is_tls() ? co_await client_.read_some(lease.bytes(), ec)
                                            : client_.read_now(lease.bytes(), ec);
     if (ec) break;
-    if (n == 0) continue;
+    if (n == 0) {
+      if (client_.is_tls()) continue;
+      await_readable(Leg::client);  // drained: sleep without a frame
+      co_return;
+    }
     const auto chunk = lease.bytes().first(n);
     const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};
     const wire::FrameError error = client_framer_.feed(
@@ -422,26 +440,23 @@ awaitable<bool> Session::relay_startup_reply(wire::StartupReply& reply,
   co_return !ec;
 }
 
-awaitable<void> Session::server_to_client() {
+awaitable<void> Session::server_to_client(sys::error_code ec) {
   auto self = shared_from_this();
-  sys::error_code ec;
   const bool observe = observer_ != nullptr;
-  wire::StartupReply startup_reply(strip_scram_plus_);
-  for (;;) {
-    if (auto* socket = server_->plain_tcp()) {
-      co_await socket->async_wait(Stream::Tcp::wait_read, asio::redirect_error(use_awaitable, ec));
-    } else if (auto* local = server_->plain_unix()) {
-      co_await local->async_wait(Stream::Unix::wait_read, asio::redirect_error(use_awaitable, ec));
-    }
-    if (ec) break;
+  while (!ec) {
     auto lease = worker_.buffers().lease();
     const std::size_t n = server_->is_tls() ? co_await server_->read_some(lease.bytes(), ec)
                                             : server_->read_now(lease.bytes(), ec);
     if (ec) break;
-    if (n == 0) continue;
+    if (n == 0) {
+      if (server_->is_tls()) continue;
+      await_readable(Leg::server);
+      co_return;
+    }
     const auto chunk = lease.bytes().first(n);
     if (in_startup_) {
-      if (!co_await relay_startup_reply(startup_reply, chunk)) break;
+      if (!co_await relay_startup_reply(*startup_reply_, chunk)) break;
+      if (!in_startup_) startup_reply_.reset();
       continue;
     }
     const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};

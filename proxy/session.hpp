@@ -46,8 +46,11 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<std::optional<Startup>> read_startup();
   awaitable<void> forward_cancel(const wire::CancelRequest& request, std::string packet);
   awaitable<void> send_to_client(std::string message);
-  awaitable<void> client_to_server();
-  awaitable<void> server_to_client();
+  enum class Leg : std::uint8_t { client, server };
+  void await_readable(Leg leg);
+  void resume(Leg leg, const boost::system::error_code& ec);
+  awaitable<void> client_to_server(boost::system::error_code ec);
+  awaitable<void> server_to_client(boost::system::error_code ec);
   awaitable<bool> relay_startup_reply(wire::StartupReply& reply, std::span<const std::byte> chunk);
 
   void on_client_frame(const wire::Frame& frame, analyzer::TimePoint at);
@@ -69,7 +72,8 @@ class Session : public std::enable_shared_from_this<Session> {
   wire::Framer client_framer_;
   wire::Framer server_framer_;
   std::optional<wire::BackendKeyData> backend_key_;
-  std::optional<std::string> error_for_client_;  // written by the server pump at a boundary
+  std::optional<wire::StartupReply> startup_reply_;  // until the first ReadyForQuery
+  std::optional<std::string> error_for_client_;      // written by the server pump at a boundary
   std::optional<analyzer::CloseReason> reason_;
   std::uint32_t outstanding_ = 0;  // Query, Sync and FunctionCall not yet answered by 'Z'
   bool over_limit_;
