@@ -24,12 +24,6 @@ bool is_int(std::uint32_t oid) {
   return oid == kInt8 || oid == kInt2 || oid == kInt4;
 }
 
-std::int16_t format_for(const std::vector<std::int16_t>& codes, std::size_t i) {
-  if (codes.empty()) return 0;
-  if (codes.size() == 1) return codes.front();
-  return i < codes.size() ? codes[i] : 0;
-}
-
 }  // namespace
 
 EventAssembler::EventAssembler(analyzer::ConnectionId connection,
@@ -310,7 +304,7 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
     const std::int16_t format =
         pending.result_formats.empty()
             ? (c < row_fields_.size() ? row_fields_[c].format : std::int16_t{0})
-            : format_for(pending.result_formats, c);
+            : wire::format_code(pending.result_formats, c);
     const std::string_view bytes = wire::as_chars(column.bytes);
     if (format == 0) {
       pending.event.sampled_values.push_back(hasher_->hash_text(bytes));

@@ -87,10 +87,14 @@ bool read_values(Reader& r, std::vector<BoundValue>& out, bool& truncated) {
 
 }  // namespace
 
+std::int16_t format_code(const std::vector<std::int16_t>& codes, std::size_t i) {
+  if (codes.empty()) return 0;
+  if (codes.size() == 1) return codes.front();
+  return i < codes.size() ? codes[i] : std::int16_t{0};
+}
+
 std::int16_t BindMessage::format_of(std::size_t i) const {
-  if (parameter_formats.empty()) return 0;
-  if (parameter_formats.size() == 1) return parameter_formats.front();
-  return i < parameter_formats.size() ? parameter_formats[i] : 0;
+  return format_code(parameter_formats, i);
 }
 
 std::optional<QueryMessage> parse_query(std::span<const std::byte> head, std::uint32_t length) {

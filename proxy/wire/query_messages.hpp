@@ -31,6 +31,10 @@ struct BoundValue {
   std::uint32_t length = 0;          // the value's length on the wire
 };
 
+// The format of column or parameter i under a list of 0, 1 or n format codes (the protocol's
+// rule: none means text, one applies to all).
+std::int16_t format_code(const std::vector<std::int16_t>& codes, std::size_t i);
+
 struct BindMessage {  // 'B'
   std::string_view portal;
   std::string_view statement;
