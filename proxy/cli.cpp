@@ -30,6 +30,8 @@ struct Flags {
   std::string server_tls_ca;
   std::string log_file;
   std::string log_level;
+  bool no_analysis = false;
+  bool no_value_sampling = false;
 };
 
 void add_proxy_options(CLI::App& app, Flags& f) {
@@ -67,6 +69,10 @@ void add_proxy_options(CLI::App& app, Flags& f) {
       ->check(CLI::IsMember({"disable", "prefer", "require"}));
   app.add_option("--server-tls-ca", f.server_tls_ca,
                  "verify the server's certificate and host name against these CAs");
+  app.add_flag("--no-analysis", f.no_analysis,
+               "relay only: no query analysis, no findings (for comparison runs)");
+  app.add_flag("--no-value-sampling", f.no_value_sampling,
+               "keep no hashes of parameters and result values (key-based N+1 detection off)");
   app.add_option("--log-file", f.log_file, "log here instead of stderr; SIGHUP reopens it");
   app.add_option("--log-level", f.log_level,
                  "trace, debug, info, warn, error, critical or off (default info)");
@@ -100,6 +106,8 @@ std::variant<Config, std::string> build_config(const CLI::App& app, const Flags&
   if (given("--client-tls-key")) config.client_tls_key_file = f.client_tls_key;
   if (given("--server-tls")) config.server_tls = *parse_server_tls(f.server_tls);
   if (given("--server-tls-ca")) config.server_tls_ca_file = f.server_tls_ca;
+  if (f.no_analysis) config.analysis = false;
+  if (f.no_value_sampling) config.value_sampling = false;
   if (given("--log-file")) config.log_file = f.log_file;
   if (given("--log-level")) config.log_level = f.log_level;
   if (auto error = validate(config)) return error->message;

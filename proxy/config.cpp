@@ -95,7 +95,9 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "server_tls",
                                                            "server_tls_ca_file",
                                                            "log_file",
-                                                           "log_level"};
+                                                           "log_level",
+                                                           "analysis",
+                                                           "value_sampling"};
   if (std::string_view(section) != kSection) {
     if (contents.unknown.empty()) contents.unknown = fmt::format("section [{}]", section);
     return 1;
@@ -154,6 +156,18 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
   }
   if (ini.HasValue(section, "server_tls_ca_file")) {
     config.server_tls_ca_file = get("server_tls_ca_file");
+  }
+  for (const auto& [key, target] : {std::pair{"analysis", &config.analysis},
+                                    std::pair{"value_sampling", &config.value_sampling}}) {
+    if (!ini.HasValue(section, key)) continue;
+    const std::string value = get(key);
+    if (value == "on" || value == "true" || value == "1") {
+      *target = true;
+    } else if (value == "off" || value == "false" || value == "0") {
+      *target = false;
+    } else {
+      return bad(key, "expected on or off");
+    }
   }
   if (ini.HasValue(section, "server_tls")) {
     const auto mode = parse_server_tls(get("server_tls"));

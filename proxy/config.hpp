@@ -30,6 +30,8 @@ struct Config {
   std::string client_tls_key_file;
   ServerTls server_tls = ServerTls::disable;
   std::string server_tls_ca_file;  // set: verify the server's certificate against it
+  bool analysis = true;            // off: a bare relay (no observer on any session)
+  bool value_sampling = true;      // off: no parameter or result hashes (--no-value-sampling)
   std::string log_file;            // empty: stderr
   std::string log_level = "info";
   std::filesystem::path config_file;  // where this came from, for SIGHUP

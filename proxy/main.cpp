@@ -1,9 +1,11 @@
 // pgtally: the proxy, and its subcommands.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/analysis.hpp"
 #include "proxy/cli.hpp"
 #include "proxy/demo.hpp"
 #include "proxy/fd_limit.hpp"
@@ -23,9 +25,12 @@ int run_proxy(pgtally::Config config) {
     std::cerr << "pgtally: " << *error << "\n";
     return kUsage;
   }
-  pgtally::Proxy proxy(std::move(config));
+  std::unique_ptr<pgtally::Analysis> analysis;
+  if (config.analysis) analysis = std::make_unique<pgtally::Analysis>(config);
+  pgtally::Proxy proxy(config, analysis ? analysis->observers() : nullptr);
   proxy.start();
   pgtally::serve_until_signalled(proxy);
+  if (analysis) analysis->stop();  // final findings reach the log
   return 0;
 }
 

@@ -38,7 +38,7 @@ TEST_F(ConfigFile, ReadsEverySetting) {
       "unix_socket_dir = /run/pgtally\nunix_socket_port = 7002\nupstream = db:5433\n"
       "threads = 4\nmax_client_conn = 50\nstartup_timeout = 3\nconnect_timeout = 2\n"
       "shutdown_timeout = 9\nmax_message_bytes = 2048\nserver_tls = require\n"
-      "log_level = debug\n");
+      "log_level = debug\nanalysis = off\nvalue_sampling = off\n");
   const auto loaded = load_config_file(path_);
   ASSERT_TRUE(std::holds_alternative<Config>(loaded)) << std::get<ConfigError>(loaded).message;
   const auto& c = std::get<Config>(loaded);
@@ -54,6 +54,8 @@ TEST_F(ConfigFile, ReadsEverySetting) {
   EXPECT_EQ(c.max_message_bytes, 2048U);
   EXPECT_EQ(c.server_tls, ServerTls::require);
   EXPECT_EQ(c.log_level, "debug");
+  EXPECT_FALSE(c.analysis);
+  EXPECT_FALSE(c.value_sampling);
 }
 
 struct BadFile {
@@ -99,11 +101,27 @@ TEST(CommandLine, HelpExplainsEveryOption) {
   ASSERT_TRUE(std::holds_alternative<Exit>(command));
   const auto& help = std::get<Exit>(command);
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option :
-       {"--config", "--listen", "--unix-socket-dir", "--unix-socket-port", "--upstream",
-        "--threads", "--max-client-conn", "--startup-timeout", "--connect-timeout",
-        "--shutdown-timeout", "--max-message-bytes", "--client-tls-cert", "--client-tls-key",
-        "--server-tls", "--server-tls-ca", "--log-file", "--log-level", "--version", "demo"}) {
+  for (const char* option : {"--config",
+                             "--listen",
+                             "--unix-socket-dir",
+                             "--unix-socket-port",
+                             "--upstream",
+                             "--threads",
+                             "--max-client-conn",
+                             "--startup-timeout",
+                             "--connect-timeout",
+                             "--shutdown-timeout",
+                             "--max-message-bytes",
+                             "--client-tls-cert",
+                             "--client-tls-key",
+                             "--server-tls",
+                             "--server-tls-ca",
+                             "--log-file",
+                             "--log-level",
+                             "--version",
+                             "demo",
+                             "--no-analysis",
+                             "--no-value-sampling"}) {
     EXPECT_NE(help.text.find(option), std::string::npos) << option;
   }
 }

@@ -1,0 +1,37 @@
+#include "proxy/analysis.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace pgtally {
+
+Analysis::Analysis(const Config& config) {
+  analyzer::AnalyzerConfig settings;
+  settings.value_sampling = config.value_sampling;
+  analyzer_ = std::make_unique<analyzer::Analyzer>(settings);
+  std::vector<EventSink*> sinks;
+  for (unsigned i = 0; i < config.threads; ++i) {
+    sinks_.push_back(std::make_unique<RingSink>(analyzer_->add_producer()));
+    sinks.push_back(sinks_.back().get());
+  }
+  observers_ = std::make_shared<AssemblingObserverFactory>(
+      std::move(sinks), config.value_sampling ? &analyzer_->hasher() : nullptr);
+  const analyzer::ClockAnchor clock{analyzer::Clock::now(), std::chrono::system_clock::now()};
+  // Findings log: one JSON line each; literal-free by construction (normalized text only).
+  analyzer_->set_finding_sink(
+      [clock](const analyzer::Finding& finding, const analyzer::FindingGroup& group) {
+        auto line = analyzer::to_json(finding, clock);
+        line["group"] = group.id;
+        spdlog::info("finding {}", line.dump());
+      });
+  analyzer_->start();
+}
+
+Analysis::~Analysis() {
+  stop();
+}
+
+void Analysis::stop() {
+  if (analyzer_->running()) analyzer_->stop();
+}
+
+}  // namespace pgtally
