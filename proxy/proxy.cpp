@@ -1,5 +1,7 @@
 #include "proxy/proxy.hpp"
 
+#include <malloc.h>
+
 #include <future>
 #include <stdexcept>
 
@@ -14,6 +16,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kDrainPoll{20};
 constexpr std::chrono::milliseconds kTerminateGrace{std::chrono::seconds(3)};
+constexpr std::chrono::milliseconds kTrimInterval{std::chrono::seconds(2)};
 }  // namespace
 
 Proxy::Proxy(Config config, std::shared_ptr<ObserverFactory> observers)
@@ -79,6 +82,7 @@ void Proxy::start() {
     });
   }
   started_ = true;
+  asio::co_spawn(context, release_freed_memory(), asio::detached);
   for (const auto& endpoint : tcp_endpoints()) {
     spdlog::info("event=listening address={}:{} upstream={} threads={}",
                  endpoint.address().to_string(), endpoint.port(), config_->upstream,
@@ -92,6 +96,19 @@ std::vector<asio::ip::tcp::endpoint> Proxy::tcp_endpoints() const {
     if (auto endpoint = listener->tcp_endpoint()) endpoints.push_back(*endpoint);
   }
   return endpoints;
+}
+
+// A burst of connections leaves freed startup state (coroutine frames, packets) inside malloc's
+// arenas; handing it back keeps RSS at what live sessions hold, as in PgBouncer's own slabs.
+awaitable<void> Proxy::release_freed_memory() {
+  asio::steady_timer timer(workers_.front()->context());
+  boost::system::error_code ec;
+  while (!stopped_) {
+    timer.expires_after(kTrimInterval);
+    co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    ::malloc_trim(0);
+  }
 }
 
 void Proxy::reload(Config config) {

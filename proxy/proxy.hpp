@@ -2,6 +2,7 @@
 // one; tests start one in process on port 0. Thread-safe entry points: reload and shutdown.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -46,6 +47,7 @@ class Proxy {
  private:
   friend class Listener;
   Worker& next_worker();
+  awaitable<void> release_freed_memory();
   template <typename Fn>
   void run_on(Worker& worker, Fn&& fn);
 
@@ -57,7 +59,7 @@ class Proxy {
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_worker_{0};
   bool started_ = false;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace pgtally

@@ -104,6 +104,12 @@ TEST(Observer, SeesEveryMessageWithTheHeadItAskedFor) {
     rows(conn.get(), "BEGIN");
     rows(conn.get(), "SELECT 2");
     rows(conn.get(), "COMMIT");
+    conn.reset();
+    // The session ends on the client's Terminate, not on the proxy's shutdown.
+    EXPECT_TRUE(eventually([&] {
+      const auto ids = recorder.connections();
+      return !ids.empty() && recorder.of(ids[0]).back().rfind("closed", 0) == 0;
+    }));
   }
   const auto ids = recorder.connections();
   ASSERT_EQ(ids.size(), 1U);
