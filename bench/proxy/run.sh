@@ -14,6 +14,7 @@
 #   BENCH_CLIENTS  client counts (default "1 8 32")
 #   BENCH_MODES    pgbench query modes (default "prepared simple")
 #   IDLE_CLIENTS   idle connections held at once in the memory test (default 1000)
+#   PGTALLY_ARGS   extra pgtally options (default --no-analysis; empty: analysis on)
 #   SOAK_SECONDS   soak at 32 clients through pgtally; 0 skips it (default 0)
 #   SOAK_CLIENTS   clients in the soak (default 32)
 #   BUILD_JOBS     parallel build jobs (default 1: the machine is shared)
@@ -31,6 +32,9 @@ SOAK_SECONDS=${SOAK_SECONDS:-0}
 SOAK_CLIENTS=${SOAK_CLIENTS:-32}
 BUILD_JOBS=${BUILD_JOBS:-1}
 PGTALLY_THREADS=${PGTALLY_THREADS:-2}
+# The relay alone by default (the figures the relay targets are about); PGTALLY_ARGS= (empty)
+# measures pgtally with its analysis on.
+PGTALLY_ARGS=${PGTALLY_ARGS---no-analysis}
 SCALE=10
 PG_BIN=/usr/lib/postgresql/15/bin
 # Targets.
@@ -38,7 +42,7 @@ TARGET_ONE_CLIENT_VS_DIRECT=0.85   # pgtally TPS / direct TPS at 1 client
 TARGET_IDLE_BYTES=3072             # RSS growth per idle client
 SOAK_FLAT_BYTES=$((4 * 1024 * 1024))  # last-minus-first RSS sample allowed in the soak
 
-COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS PGTALLY_THREADS=$PGTALLY_THREADS bash bench/proxy/run.sh${*:+ $*}"
+COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS PGTALLY_THREADS=$PGTALLY_THREADS PGTALLY_ARGS=\"$PGTALLY_ARGS\" bash bench/proxy/run.sh${*:+ $*}"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
@@ -182,7 +186,7 @@ wait_ready PostgreSQL "$PGPORT" "$PG_PID" 60
 TALLY_PORT=$(free_port)
 log "start pgtally on 127.0.0.1:$TALLY_PORT"
 "$PGTALLY" --listen "127.0.0.1:$TALLY_PORT" --upstream "127.0.0.1:$PGPORT" --threads "$PGTALLY_THREADS" \
-  --log-level warn --max-client-conn 2000 --shutdown-timeout 2 >"$WORK/pgtally.log" 2>&1 &
+  --log-level warn --max-client-conn 2000 --shutdown-timeout 2 $PGTALLY_ARGS >"$WORK/pgtally.log" 2>&1 &
 PGTALLY_PID=$!
 wait_ready pgtally "$TALLY_PORT" "$PGTALLY_PID" 30
 
@@ -382,7 +386,7 @@ echo
 echo "- Command: \`$COMMAND_LINE\`"
 echo "- Machine: $(nproc) cores ($CPU_MODEL), $MEM_TOTAL, kernel $(uname -r); shared with other builds: numbers are comparative within this run only (every configuration interleaved per round)."
 echo "- Load average (1/5/15 min): $LOAD_START at start, $LOAD_AFTER_TPS after the throughput runs, $LOAD_END at the end."
-echo "- PostgreSQL $PG_VERSION (fsync=off, trust, max_connections=1200), pgbouncer $BOUNCER_VERSION (session mode), pgtally $GIT_REV (Release, --threads $PGTALLY_THREADS, --log-level warn, no analysis observer)."
+echo "- PostgreSQL $PG_VERSION (fsync=off, trust, max_connections=1200), pgbouncer $BOUNCER_VERSION (session mode), pgtally $GIT_REV (Release, --threads $PGTALLY_THREADS, --log-level warn, extra arguments: ${PGTALLY_ARGS:-none})."
 echo "- pgbench -S (select-only), scale $SCALE, TCP to 127.0.0.1 for all three, -j min(clients,2), ${BENCH_SECONDS}s per run, $BENCH_ROUNDS round(s); TPS is the median over rounds (excluding connection time); CPU us/tx is the proxy's utime+stime (/proc/PID/stat, ${CLK_TCK} Hz ticks) summed over rounds / transactions summed over rounds."
 echo
 echo "### Throughput"
