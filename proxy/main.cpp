@@ -19,7 +19,7 @@ namespace {
 constexpr int kFailure = 1;
 constexpr int kUsage = 2;
 
-int run_proxy(pgtally::Config config) {
+int run_proxy(const pgtally::Config& config) {
   const auto limit = pgtally::raise_open_files_limit();
   if (auto error = pgtally::check_client_capacity(config.max_client_conn, limit)) {
     std::cerr << "pgtally: " << *error << "\n";
