@@ -3,6 +3,11 @@
 #include <spdlog/spdlog.h>
 
 namespace pgtally {
+namespace {
+// Events a relay thread may queue ahead of the analyzer: about a third of a second at 50k
+// statements/s, a few MB per thread (slots are preallocated).
+constexpr std::size_t kRingCapacity = 16384;
+}  // namespace
 
 Analysis::Analysis(const Config& config) {
   analyzer::AnalyzerConfig settings;
@@ -10,7 +15,7 @@ Analysis::Analysis(const Config& config) {
   analyzer_ = std::make_unique<analyzer::Analyzer>(settings);
   std::vector<EventSink*> sinks;
   for (unsigned i = 0; i < config.threads; ++i) {
-    sinks_.push_back(std::make_unique<RingSink>(analyzer_->add_producer()));
+    sinks_.push_back(std::make_unique<RingSink>(analyzer_->add_producer(kRingCapacity)));
     sinks.push_back(sinks_.back().get());
   }
   observers_ = std::make_shared<AssemblingObserverFactory>(
