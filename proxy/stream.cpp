@@ -22,70 +22,50 @@ Stream::Tcp& Stream::tcp() {
   return std::get<Tcp>(s_);
 }
 
-awaitable<void> Stream::wait_readable(sys::error_code& ec) {
-  ec = {};
-  if (auto* tcp_socket = std::get_if<Tcp>(&s_)) {
-    co_await tcp_socket->async_wait(Tcp::wait_read, asio::redirect_error(use_awaitable, ec));
-  } else if (auto* unix_socket = std::get_if<Unix>(&s_)) {
-    co_await unix_socket->async_wait(Unix::wait_read, asio::redirect_error(use_awaitable, ec));
-  }
-}
-
 awaitable<std::size_t> Stream::read_some(std::span<std::byte> buffer, sys::error_code& ec) {
   ec = {};
-  const auto b = asio::buffer(buffer.data(), buffer.size());
-  std::size_t n = 0;
-  if (auto* tls = std::get_if<std::unique_ptr<Tls>>(&s_)) {
-    n = co_await (*tls)->async_read_some(b, asio::redirect_error(use_awaitable, ec));
-  } else {
-    // Non-blocking sockets after readiness: a plain read, no suspension.
-    n = std::visit(
-        [&](auto& socket) -> std::size_t {
-          if constexpr (std::is_same_v<std::decay_t<decltype(socket)>, std::unique_ptr<Tls>>) {
-            return 0;
-          } else {
-            return socket.read_some(b, ec);
-          }
-        },
-        s_);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      ec = {};
-      n = 0;
-    }
-  }
-  co_return n;
+  auto* tls = std::get_if<std::unique_ptr<Tls>>(&s_);
+  if (tls == nullptr) co_return read_now(buffer, ec);
+  co_return co_await (*tls)->async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                             asio::redirect_error(use_awaitable, ec));
 }
 
-std::size_t Stream::read_now(std::span<std::byte> buffer, sys::error_code& ec) {
+namespace {
+
+// One non-blocking transfer on a plain socket; "would block" is 0 bytes, not an error.
+template <typename Transfer>
+std::size_t now_or_zero(Transfer&& transfer, sys::error_code& ec) {
   ec = {};
-  const auto b = asio::buffer(buffer.data(), buffer.size());
-  std::size_t n = 0;
-  if (auto* tcp_socket = std::get_if<Tcp>(&s_)) {
-    n = tcp_socket->read_some(b, ec);
-  } else if (auto* unix_socket = std::get_if<Unix>(&s_)) {
-    n = unix_socket->read_some(b, ec);
-  }
+  const std::size_t n = transfer();
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     ec = {};
-    n = 0;
+    return 0;
   }
   return n;
+}
+
+}  // namespace
+
+std::size_t Stream::read_now(std::span<std::byte> buffer, sys::error_code& ec) {
+  const auto b = asio::buffer(buffer.data(), buffer.size());
+  return now_or_zero(
+      [&]() -> std::size_t {
+        if (auto* tcp_socket = std::get_if<Tcp>(&s_)) return tcp_socket->read_some(b, ec);
+        if (auto* unix_socket = std::get_if<Unix>(&s_)) return unix_socket->read_some(b, ec);
+        return 0;
+      },
+      ec);
 }
 
 std::size_t Stream::write_now(std::span<const std::byte> bytes, sys::error_code& ec) {
-  ec = {};
   const auto b = asio::buffer(bytes.data(), bytes.size());
-  std::size_t n = 0;
-  if (auto* tcp_socket = std::get_if<Tcp>(&s_)) {
-    n = tcp_socket->write_some(b, ec);
-  } else if (auto* unix_socket = std::get_if<Unix>(&s_)) {
-    n = unix_socket->write_some(b, ec);
-  }
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    ec = {};
-    n = 0;
-  }
-  return n;
+  return now_or_zero(
+      [&]() -> std::size_t {
+        if (auto* tcp_socket = std::get_if<Tcp>(&s_)) return tcp_socket->write_some(b, ec);
+        if (auto* unix_socket = std::get_if<Unix>(&s_)) return unix_socket->write_some(b, ec);
+        return 0;
+      },
+      ec);
 }
 
 awaitable<void> Stream::read_exact(std::span<std::byte> buffer, sys::error_code& ec) {

@@ -1,6 +1,6 @@
-// One end of a relayed connection: a TCP or Unix socket, or TLS over TCP. Gives the session a
-// single interface and keeps the plain-socket trick of waiting for readability before a buffer
-// is borrowed (a TLS stream reads into the buffer directly: OpenSSL holds its own).
+// One end of a relayed connection: a TCP or Unix socket, or TLS over TCP. Plain sockets are
+// non-blocking, so the session can wait for readability before it borrows a buffer and read or
+// write without suspending; a TLS stream reads into the buffer directly (OpenSSL holds its own).
 #pragma once
 
 #include <cstddef>
@@ -33,9 +33,7 @@ class Stream {
   std::size_t read_now(std::span<std::byte> buffer, boost::system::error_code& ec);
   std::size_t write_now(std::span<const std::byte> bytes, boost::system::error_code& ec);
 
-  // Completes when a read would not block (at once for TLS). Errors come back in `ec`.
-  awaitable<void> wait_readable(boost::system::error_code& ec);
-  // Reads what is available; 0 bytes with no error means try again after wait_readable.
+  // Reads what arrives next (TLS: suspends until then; plain: what is there now, maybe 0).
   awaitable<std::size_t> read_some(std::span<std::byte> buffer, boost::system::error_code& ec);
   awaitable<void> read_exact(std::span<std::byte> buffer, boost::system::error_code& ec);
   awaitable<void> write_all(std::span<const std::byte> bytes, boost::system::error_code& ec);
