@@ -68,32 +68,33 @@ std::size_t Stream::write_now(std::span<const std::byte> bytes, sys::error_code&
       ec);
 }
 
-awaitable<void> Stream::read_exact(std::span<std::byte> buffer, sys::error_code& ec) {
-  ec = {};
-  const auto b = asio::buffer(buffer.data(), buffer.size());
+template <typename Operation>
+awaitable<void> Stream::on_stream(Operation operation) {
   co_await std::visit(
-      [&](auto& socket) -> awaitable<void> {
-        if constexpr (std::is_same_v<std::decay_t<decltype(socket)>, std::unique_ptr<Tls>>) {
-          co_await asio::async_read(*socket, b, asio::redirect_error(use_awaitable, ec));
+      [&](auto& stream) -> awaitable<void> {
+        if constexpr (std::is_same_v<std::decay_t<decltype(stream)>, std::unique_ptr<Tls>>) {
+          co_await operation(*stream);
         } else {
-          co_await asio::async_read(socket, b, asio::redirect_error(use_awaitable, ec));
+          co_await operation(stream);
         }
       },
       s_);
 }
 
+awaitable<void> Stream::read_exact(std::span<std::byte> buffer, sys::error_code& ec) {
+  ec = {};
+  const auto b = asio::buffer(buffer.data(), buffer.size());
+  co_await on_stream([&](auto& stream) {
+    return asio::async_read(stream, b, asio::redirect_error(use_awaitable, ec));
+  });
+}
+
 awaitable<void> Stream::write_all(std::span<const std::byte> bytes, sys::error_code& ec) {
   ec = {};
   const auto b = asio::buffer(bytes.data(), bytes.size());
-  co_await std::visit(
-      [&](auto& socket) -> awaitable<void> {
-        if constexpr (std::is_same_v<std::decay_t<decltype(socket)>, std::unique_ptr<Tls>>) {
-          co_await asio::async_write(*socket, b, asio::redirect_error(use_awaitable, ec));
-        } else {
-          co_await asio::async_write(socket, b, asio::redirect_error(use_awaitable, ec));
-        }
-      },
-      s_);
+  co_await on_stream([&](auto& stream) {
+    return asio::async_write(stream, b, asio::redirect_error(use_awaitable, ec));
+  });
 }
 
 awaitable<void> Stream::tls_accept(asio::ssl::context& context, sys::error_code& ec) {

@@ -48,6 +48,9 @@ class Stream {
 
  private:
   Tcp& tcp();
+  // Awaits `operation(stream)` on the TLS stream or the plain socket, whichever this is.
+  template <typename Operation>
+  awaitable<void> on_stream(Operation operation);
   std::variant<Tcp, Unix, std::unique_ptr<Tls>> s_;
 };
 
