@@ -244,5 +244,14 @@ TEST_F(Relay, UnixSocketAndIpv6Listeners) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(Relay, UpstreamOverAUnixSocket) {
+  Config config = proxy_config();
+  config.upstream = fmt::format("{}:{}", postgres().socket_dir().string(), postgres().port());
+  RunningProxy proxy(config);
+  auto conn = connect_ok(proxy.conninfo(kTrustUser, "sslmode=disable"));
+  // The server sees a local connection: no client address.
+  EXPECT_EQ(scalar(conn.get(), "SELECT coalesce(inet_client_addr()::text, 'local')"), "local");
+}
+
 }  // namespace
 }  // namespace pgtally::testing
