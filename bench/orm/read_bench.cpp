@@ -1,6 +1,7 @@
 // 100k rows read through the ORM (Repository::find_all) and through raw libpq in one run; the
 // raw side converts each field to the model's C++ types by hand. Starts its own PostgreSQL.
-// The closing note gives the ORM's overhead per row and the ratio (target: under 1.5x).
+// The summary printed at the end gives the ORM's overhead per row and the ratio (target: under
+// 1.5x).
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -141,7 +142,7 @@ struct Timing {
   double cpu = 0;   // this process's CPU seconds per iteration: what the client side costs
 };
 
-// Keeps each benchmark's times per iteration for the closing note.
+// Keeps each benchmark's times per iteration for the summary.
 class NoteReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -197,7 +198,7 @@ int main(int argc, char** argv) {
   if (raw && orm_side) {
     const auto per_row_ns = [](double seconds) { return seconds * 1e9 / kRows; };
     std::printf(
-        "\nClosing note: %d rows of 7 columns per read (medians of 3 repetitions).\n"
+        "\nSummary: %d rows of 7 columns per read (medians of 3 repetitions).\n"
         "  wall time: raw libpq %.1f ms, ORM %.1f ms -> %.2fx, overhead %.0f ns/row\n"
         "  client CPU: raw libpq %.1f ms, ORM %.1f ms -> %.2fx, overhead %.0f ns/row\n"
         "  target: under 1.5x raw libpq.\n",
