@@ -371,27 +371,11 @@ class Lexer {
     out_.comments.push_back(
         {static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(pos_ - start)});
   }
-  // pos_ at the opening quote of a string with '' escapes.
-  void standard_string(std::size_t quote) {
+  // pos_ at the opening quote of a string with '' escapes (E'' strings: backslash ones too).
+  void quoted_string(std::size_t quote, bool backslash_escapes) {
     std::size_t p = quote + 1;
     while (p < s_.size()) {
-      if (at(p) == '\'') {
-        if (at(p + 1) == '\'') {
-          p += 2;
-          continue;
-        }
-        pos_ = p + 1;
-        return;
-      }
-      ++p;
-    }
-    pos_ = s_.size();
-    out_.complete = false;
-  }
-  void escape_string(std::size_t quote) {
-    std::size_t p = quote + 1;
-    while (p < s_.size()) {
-      if (at(p) == '\\') {
+      if (backslash_escapes && at(p) == '\\') {
         p += 2;
         continue;
       }
@@ -408,6 +392,8 @@ class Lexer {
     pos_ = s_.size();
     out_.complete = false;
   }
+  void standard_string(std::size_t quote) { quoted_string(quote, false); }
+  void escape_string(std::size_t quote) { quoted_string(quote, true); }
   bool quoted_ident(std::size_t quote) {
     std::size_t p = quote + 1;
     while (p < s_.size()) {
