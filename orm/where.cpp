@@ -51,30 +51,20 @@ Where Where::null_check(std::string column, bool negated) {
 }
 
 Where Where::all_of(std::vector<Where> input) {
-  // Drops empty parts and splices nested groups of the same kind: a && b && c is one group.
-  std::vector<Where> parts;
-  for (auto& w : input) {
-    if (w.empty()) continue;
-    if (w.node_->kind == Node::Kind::all) {
-      parts.insert(parts.end(), w.node_->children.begin(), w.node_->children.end());
-    } else {
-      parts.push_back(std::move(w));
-    }
-  }
-  if (parts.empty()) return {};
-  if (parts.size() == 1) return parts.front();
-  auto node = std::make_shared<Node>();
-  node->kind = Node::Kind::all;
-  node->children = std::move(parts);
-  return Where(std::move(node));
+  return group(std::move(input), true);
 }
 
 Where Where::any_of(std::vector<Where> input) {
+  return group(std::move(input), false);
+}
+
+Where Where::group(std::vector<Where> input, bool all) {
   // Drops empty parts and splices nested groups of the same kind: a && b && c is one group.
+  const auto kind = all ? Node::Kind::all : Node::Kind::any;
   std::vector<Where> parts;
   for (auto& w : input) {
     if (w.empty()) continue;
-    if (w.node_->kind == Node::Kind::any) {
+    if (w.node_->kind == kind) {
       parts.insert(parts.end(), w.node_->children.begin(), w.node_->children.end());
     } else {
       parts.push_back(std::move(w));
@@ -83,7 +73,7 @@ Where Where::any_of(std::vector<Where> input) {
   if (parts.empty()) return {};
   if (parts.size() == 1) return parts.front();
   auto node = std::make_shared<Node>();
-  node->kind = Node::Kind::any;
+  node->kind = kind;
   node->children = std::move(parts);
   return Where(std::move(node));
 }

@@ -38,6 +38,8 @@ class Where {
 
  private:
   struct Node;
+  // all_of (all = true) and any_of share this.
+  static Where group(std::vector<Where> input, bool all);
   explicit Where(std::shared_ptr<const Node> node) : node_(std::move(node)) {}
   static void render(const Node& node, std::string& sql, std::vector<Param>& params);
   std::shared_ptr<const Node> node_;
