@@ -1,9 +1,25 @@
 #include "analyzer/analyzer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
 namespace pgtally::analyzer {
+namespace {
+
+TimePoint event_time(const Event& event) {
+  return std::visit(
+      [](const auto& e) {
+        if constexpr (requires { e.end; }) {
+          return e.end;
+        } else {
+          return e.at;
+        }
+      },
+      event);
+}
+
+}  // namespace
 
 Analyzer::Analyzer(AnalyzerConfig config, std::chrono::milliseconds tick_interval)
     : tick_interval_(tick_interval), engine_(config, hasher_) {}
@@ -27,16 +43,36 @@ std::size_t Analyzer::drain_locked(std::size_t max_per_ring) {
       rings.push_back(r.get());
   }
   std::size_t n = 0;
+  TimePoint newest{};
   const std::lock_guard lock(engine_mutex_);
   for (EventRing* ring : rings) {
     for (std::size_t i = 0; i < max_per_ring; ++i) {
       std::optional<Event> e = ring->try_pop();
       if (!e) break;
+      newest = std::max(newest, event_time(*e));
       engine_.process(*e);
       ++n;
     }
   }
+  const TimePoint now = Clock::now();
+  if (n > 0) lag_ns_.store((now - newest).count(), std::memory_order_relaxed);
+  if (const std::uint64_t drops = ring_drops(); drops != drops_seen_) {
+    // The dropped events were pushed after the previous drain emptied the rings.
+    engine_.mark_events_lost(last_drain_);
+    drops_seen_ = drops;
+  }
+  last_drain_ = now;
   return n;
+}
+
+std::uint64_t Analyzer::ring_drops() const {
+  std::uint64_t total = 0;
+  const std::lock_guard lock(rings_mutex_);
+  for (const auto& r : rings_) {
+    total += r->drops(DropReason::ring_full) + r->drops(DropReason::stopped) +
+             r->drops(DropReason::producer);
+  }
+  return total;
 }
 
 std::size_t Analyzer::drain(TimePoint now) {
@@ -137,6 +173,43 @@ AnalyzerCounters Analyzer::counters() const {
     c.ring_dropped_producer += r->drops(DropReason::producer);
   }
   return c;
+}
+
+nlohmann::json Analyzer::pool_json(const ClockAnchor& clock) const {
+  const std::lock_guard lock(engine_mutex_);
+  return engine_.pool_json(clock);
+}
+
+void Analyzer::write_metrics(Exposition& out) const {
+  const AnalyzerCounters c = counters();
+  std::size_t queued = 0;
+  {
+    const std::lock_guard lock(rings_mutex_);
+    for (const auto& r : rings_)
+      queued += r->size_approx();
+  }
+  auto count = [](std::uint64_t v) { return static_cast<double>(v); };
+  out.begin(Metric::analyzer_events);
+  out.sample({}, count(c.events));
+  out.begin(Metric::analyzer_events_dropped);
+  out.sample({"ring_full"}, count(c.ring_dropped_full));
+  out.sample({"stopped"}, count(c.ring_dropped_stopped));
+  out.sample({"producer"}, count(c.ring_dropped_producer));
+  out.begin(Metric::analyzer_ledger_dropped);
+  out.sample({}, count(c.ledger_dropped));
+  out.begin(Metric::analyzer_queued_events);
+  out.sample({}, static_cast<double>(queued));
+  out.begin(Metric::analyzer_lag_seconds);
+  out.sample({}, static_cast<double>(lag_ns_.load(std::memory_order_relaxed)) / 1e9);
+  out.begin(Metric::analyzer_live_requests);
+  out.sample({}, count(c.live_requests));
+  out.begin(Metric::fingerprint_cache_lookups);
+  out.sample({"hit"}, count(c.fingerprint_cache_hits));
+  out.sample({"miss"}, count(c.fingerprint_cache_misses));
+  out.begin(Metric::fingerprint_parse_failures);
+  out.sample({}, count(c.fingerprint_parse_failures));
+  const std::lock_guard lock(engine_mutex_);
+  engine_.write_metrics(out);
 }
 
 }  // namespace pgtally::analyzer

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "analyzer/engine.hpp"
 #include "analyzer/event.hpp"
 #include "analyzer/event_ring.hpp"
+#include "analyzer/exposition.hpp"
 #include "analyzer/finding.hpp"
 #include "analyzer/snapshots.hpp"
 #include "analyzer/value_hasher.hpp"
@@ -66,15 +68,23 @@ class Analyzer {
   [[nodiscard]] std::vector<FingerprintStat> fingerprints() const;
   [[nodiscard]] std::vector<ConnectionView> connections() const;
   [[nodiscard]] AnalyzerCounters counters() const;
+  // Pool load now and its recent history (/api/connections, the page).
+  [[nodiscard]] nlohmann::json pool_json(const ClockAnchor& clock) const;
+  // The analyzer's metric families (from `analyzer_events` on), in catalog order.
+  void write_metrics(Exposition& out) const;
 
  private:
   std::size_t drain_locked(std::size_t max_per_ring);
+  [[nodiscard]] std::uint64_t ring_drops() const;
   void run();
 
   ValueHasher hasher_;
   std::chrono::milliseconds tick_interval_;
   mutable std::mutex engine_mutex_;
-  Engine engine_;
+  mutable Engine engine_;         // write_metrics() updates the top-K label sets
+  std::uint64_t drops_seen_ = 0;  // ring drops already marked on requests (under engine_mutex_)
+  TimePoint last_drain_{};
+  std::atomic<std::int64_t> lag_ns_{0};
   mutable std::mutex rings_mutex_;  // guards the list of rings, not the rings
   std::vector<std::unique_ptr<EventRing>> rings_;
   std::mutex wake_mutex_;

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "analyzer/attribution.hpp"
+#include "analyzer/metrics_recorder.hpp"
 #include "analyzer/n_plus_one.hpp"
 #include "analyzer/pool_detector.hpp"
 #include "analyzer/request_ledger.hpp"
@@ -26,6 +27,7 @@ struct AnalyzerConfig {
   std::size_t max_findings = 2000;        // finding groups
   std::size_t max_prepared_per_connection = 256;
   std::size_t max_text_bytes = std::size_t{64} * 1024;  // statement text analysed (the rest is cut)
+  MetricsLimits metrics;                                // top-K label values per family
   bool value_sampling = true;  // off: no parameter / result hashes, so no key-based detection
 };
 

@@ -35,12 +35,16 @@ Engine::Engine(AnalyzerConfig config, const ValueHasher& hasher)
       attributor_(config.attribution),
       pool_(config.pool),
       stats_(config.fingerprint_top_k),
-      findings_(config.max_findings) {}
+      findings_(config.max_findings),
+      metrics_(config.metrics) {}
 
 void Engine::process(const Event& event) {
   ++counters_.events;
   std::visit(Overloaded{
-                 [this](const ConnectionOpened& e) { pool_.on_opened(e); },
+                 [this](const ConnectionOpened& e) {
+                   pool_.on_opened(e);
+                   metrics_.on_connection_opened(e.group);
+                 },
                  [this](const ConnectionClosed& e) {
                    pool_.on_closed(e);
                    prepared_.erase(e.connection);
@@ -53,7 +57,10 @@ void Engine::process(const Event& event) {
                    if (!ended.empty()) finish(ended);
                    pool_.on_transaction_state(e);
                  },
-                 [this](const ServerRefusal& e) { pool_.on_refusal(e); },
+                 [this](const ServerRefusal& e) {
+                   pool_.on_refusal(e);
+                   metrics_.on_refusal(e.refused_by);
+                 },
                  [this](const PoolWait& e) {
                    pool_.on_pool_wait(e);
                    if (auto it = live_.find(e.request_id); it != live_.end()) {
@@ -146,6 +153,7 @@ void Engine::on_query(const QueryEvent& e) {
   const std::string* sqlstate = valid_sqlstate(e.error);
   if (e.error && sqlstate == nullptr) sqlstate = &invalid_sqlstate_;
   stats_.record(*info, e.end - e.start, e.rows, sqlstate);
+  metrics_.on_query(info->kind, std::chrono::duration<double>(e.end - e.start).count(), sqlstate);
   pool_.on_query(e, info->fingerprint, d.request_id, d.attribution, tags.pool_wait);
   if (d.end_after) finish(d.request_id);
 }
@@ -190,6 +198,7 @@ void Engine::finish(const std::string& id) {
     summary.findings.push_back({fid, kind});
   }
   ++counters_.requests_finished;
+  metrics_.on_request_finished(summary);
   if (config_.finished_requests == 0) return;
   if (finished_.size() >= config_.finished_requests) finished_.pop_front();
   finished_.push_back(std::move(summary));
@@ -199,6 +208,7 @@ void Engine::record_finding(Finding f) {
   const std::size_t dropped_before = findings_.dropped();
   const FindingGroup& group = findings_.add(std::move(f));
   counters_.findings_dropped += findings_.dropped() - dropped_before;
+  metrics_.on_finding(group.latest);
   if (sink_) sink_(group.latest, group);
 }
 
@@ -227,6 +237,7 @@ void Engine::tick(TimePoint now) {
     finish(id);
   pool_.tick(now);
   collect_pool_findings();
+  metrics_.sample_pool(pool_.group_load(), now, config_.pool.saturation_min_connections);
 }
 
 void Engine::flush(TimePoint now) {
@@ -258,6 +269,17 @@ std::optional<RequestSummary> Engine::request(const std::string& id) const {
     if (it->id == id) return *it;
   }
   return std::nullopt;
+}
+
+void Engine::mark_events_lost(TimePoint since) {
+  for (auto& [id, l] : live_)
+    l.events_lost = true;
+  for (auto it = finished_.rbegin(); it != finished_.rend() && it->last_end >= since; ++it)
+    it->events_lost = true;
+}
+
+void Engine::write_metrics(Exposition& out) {
+  metrics_.write(out, stats_, config_.pool.server_max_connections);
 }
 
 AnalyzerCounters Engine::counters() const {

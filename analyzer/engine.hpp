@@ -13,10 +13,12 @@
 #include "analyzer/attribution.hpp"
 #include "analyzer/config.hpp"
 #include "analyzer/event.hpp"
+#include "analyzer/exposition.hpp"
 #include "analyzer/finding.hpp"
 #include "analyzer/fingerprint.hpp"
 #include "analyzer/fingerprint_stats.hpp"
 #include "analyzer/literal_scanner.hpp"
+#include "analyzer/metrics_recorder.hpp"
 #include "analyzer/pool_detector.hpp"
 #include "analyzer/request_ledger.hpp"
 #include "analyzer/snapshots.hpp"
@@ -49,6 +51,15 @@ class Engine {
   [[nodiscard]] AnalyzerCounters counters() const;
   [[nodiscard]] const AnalyzerConfig& config() const { return config_; }
 
+  // Events were dropped before analysis since `since`: every live request, and every request
+  // that ended at or after `since`, may miss some and is marked incomplete.
+  void mark_events_lost(TimePoint since);
+  // The families from `queries` on, in catalog order (the Analyzer writes the ones before).
+  void write_metrics(Exposition& out);
+  [[nodiscard]] nlohmann::json pool_json(const ClockAnchor& clock) const {
+    return metrics_.pool_json(clock);
+  }
+
  private:
   void on_query(const QueryEvent& e);
   RequestLedger& live_request(const std::string& id, Attribution how, ConnectionId connection);
@@ -69,6 +80,7 @@ class Engine {
   std::unordered_map<ConnectionId, std::unordered_map<std::string, std::string>> prepared_;
   std::function<void(const Finding&, const FindingGroup&)> sink_;
   AnalyzerCounters counters_;
+  MetricsRecorder metrics_;
   // Scratch reused across statements (no allocation per statement once warm).
   ScanResult scan_;
   std::vector<Parameter> lifted_;

@@ -1,6 +1,8 @@
 #include "analyzer/pool_detector.hpp"
 
 #include <algorithm>
+#include <map>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -410,6 +412,24 @@ std::vector<ConnectionView> PoolDetector::connections() const {
   std::sort(out.begin(), out.end(), [](const ConnectionView& a, const ConnectionView& b) {
     return a.connection < b.connection;
   });
+  return out;
+}
+
+std::vector<GroupLoad> PoolDetector::group_load() const {
+  std::map<std::string_view, GroupLoad> by_group;
+  for (const auto& [id, c] : connections_) {
+    GroupLoad& g = by_group[c.view.group];
+    ++g.open;
+    const bool in_tx = c.view.state != TxState::idle;
+    if (c.view.running || in_tx) ++g.busy;
+    if (in_tx && !c.view.running) ++g.idle_in_transaction;
+  }
+  std::vector<GroupLoad> out;
+  out.reserve(by_group.size());
+  for (auto& [label, load] : by_group) {
+    load.group = std::string(label);
+    out.push_back(std::move(load));
+  }
   return out;
 }
 

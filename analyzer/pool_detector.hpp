@@ -43,6 +43,14 @@ struct ConnectionView {
   std::uint64_t queries = 0;
 };
 
+// How loaded one client group's connections are right now.
+struct GroupLoad {
+  std::string group;  // group_label()
+  std::uint32_t open = 0;
+  std::uint32_t busy = 0;  // running a statement or inside a transaction
+  std::uint32_t idle_in_transaction = 0;
+};
+
 class PoolDetector {
  public:
   explicit PoolDetector(PoolConfig config) : config_(config) {}
@@ -61,6 +69,7 @@ class PoolDetector {
   // Findings raised since the last call.
   [[nodiscard]] std::vector<Finding> take_findings();
   [[nodiscard]] std::vector<ConnectionView> connections() const;
+  [[nodiscard]] std::vector<GroupLoad> group_load() const;  // by group label
   [[nodiscard]] std::size_t open_connections() const { return connections_.size(); }
 
  private:

@@ -90,6 +90,7 @@ struct RequestLedger {
   std::uint64_t dropped_connections = 0;
   std::size_t stored_executions = 0;
   bool finished = false;
+  bool events_lost = false;  // see RequestSummary::events_lost
 
   struct Origin {
     Fingerprint fingerprint = 0;

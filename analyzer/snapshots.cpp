@@ -1,5 +1,8 @@
 #include "analyzer/snapshots.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace pgtally::analyzer {
 namespace {
 
@@ -44,10 +47,31 @@ RequestSummary summarize(const RequestLedger& l) {
     s.by_fingerprint.push_back({u.fingerprint, u.info ? u.info->normalized : std::string{}, u.kind,
                                 u.calls, u.rows, u.time, u.largest_batch});
   }
+  s.events_lost = l.events_lost;
+  auto micros = [](auto d) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(us, 0, UINT32_MAX));
+  };
+  for (std::size_t i = 0; i < l.by_fingerprint.size() && i <= UINT16_MAX; ++i) {
+    for (const Execution& e : l.by_fingerprint[i].executions) {
+      const auto c = std::find(l.connections.begin(), l.connections.end(), e.connection);
+      const auto ci = static_cast<std::size_t>(c - l.connections.begin());
+      s.timeline.push_back({e.seq, micros(e.start - l.first_start), micros(e.end - e.start),
+                            static_cast<std::uint16_t>(i),
+                            static_cast<std::uint8_t>(std::min<std::size_t>(ci, 255)), e.error});
+    }
+  }
+  std::sort(
+      s.timeline.begin(), s.timeline.end(),
+      [](const RequestSummary::Step& a, const RequestSummary::Step& b) { return a.seq < b.seq; });
+  if (s.timeline.size() > RequestSummary::kMaxTimeline) {
+    s.timeline.resize(RequestSummary::kMaxTimeline);
+    s.timeline.shrink_to_fit();
+  }
   return s;
 }
 
-nlohmann::json to_json(const RequestSummary& r, const ClockAnchor& clock) {
+nlohmann::json to_json(const RequestSummary& r, const ClockAnchor& clock, bool with_timeline) {
   nlohmann::json fps = nlohmann::json::array();
   for (const auto& f : r.by_fingerprint) {
     nlohmann::json j = {{"fingerprint", fingerprint_hex(f.fingerprint)},
@@ -78,10 +102,26 @@ nlohmann::json to_json(const RequestSummary& r, const ClockAnchor& clock) {
       {"by_fingerprint", std::move(fps)},
       {"findings", std::move(findings)},
       {"dropped", r.dropped},
+      {"events_lost", r.events_lost},
+      {"complete", r.complete()},
   };
   auto opt = [&j](const char* key, const std::string& v) {
     if (!v.empty()) j[key] = v;
   };
+  if (with_timeline) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const RequestSummary::Step& step : r.timeline) {
+      const std::size_t ci = step.connection_index;
+      steps.push_back(
+          {{"seq", step.seq},
+           {"fingerprint", fingerprint_hex(r.by_fingerprint[step.fingerprint_index].fingerprint)},
+           {"offset_ms", static_cast<double>(step.offset_us) / 1000.0},
+           {"duration_ms", static_cast<double>(step.duration_us) / 1000.0},
+           {"connection", ci < r.connections.size() ? r.connections[ci] : 0},
+           {"error", step.error}});
+    }
+    j["timeline"] = std::move(steps);
+  }
   opt("route", r.route);
   opt("controller", r.tags.controller);
   opt("action", r.tags.action);

@@ -26,6 +26,16 @@ struct RequestSummary {
     std::chrono::microseconds time{0};
     std::uint32_t largest_batch = 0;
   };
+  // One execution, in the order the request issued them; compact, as finished requests keep it.
+  struct Step {
+    std::uint32_t seq = 0;
+    std::uint32_t offset_us = 0;  // start, from first_start
+    std::uint32_t duration_us = 0;
+    std::uint16_t fingerprint_index = 0;  // into by_fingerprint
+    std::uint8_t connection_index = 0;    // into connections (255: not kept)
+    bool error = false;
+  };
+  static constexpr std::size_t kMaxTimeline = 100;
   struct FindingRef {
     std::string id;
     FindingKind kind = FindingKind::n_plus_one;
@@ -46,7 +56,12 @@ struct RequestSummary {
   std::vector<ConnectionId> connections;
   std::vector<PerFingerprint> by_fingerprint;
   std::vector<FindingRef> findings;
-  std::uint64_t dropped = 0;  // executions, fingerprints, values or connections not kept
+  std::vector<Step> timeline;  // the first kMaxTimeline executions kept in the ledger
+  std::uint64_t dropped = 0;   // executions, fingerprints, values or connections not kept
+  // Events that may belong to this request were dropped before analysis (the analyzer fell
+  // behind): its counts are lower bounds.
+  bool events_lost = false;
+  [[nodiscard]] bool complete() const { return dropped == 0 && !events_lost; }
 };
 
 [[nodiscard]] RequestSummary summarize(const RequestLedger& ledger);
@@ -73,7 +88,9 @@ struct AnalyzerCounters {
   std::uint64_t ring_dropped_producer = 0;
 };
 
-[[nodiscard]] nlohmann::json to_json(const RequestSummary& request, const ClockAnchor& clock);
+// `with_timeline`: the detail view (/api/requests/{id}) adds the executions in order.
+[[nodiscard]] nlohmann::json to_json(const RequestSummary& request, const ClockAnchor& clock,
+                                     bool with_timeline = false);
 [[nodiscard]] nlohmann::json to_json(const FingerprintStat& stat);
 [[nodiscard]] nlohmann::json to_json(const ConnectionView& connection, const ClockAnchor& clock);
 [[nodiscard]] nlohmann::json to_json(const AnalyzerCounters& counters);

@@ -12,6 +12,7 @@ constexpr std::size_t kRingCapacity = 16384;
 Analysis::Analysis(const Config& config) {
   analyzer::AnalyzerConfig settings;
   settings.value_sampling = config.value_sampling;
+  settings.pool.server_max_connections = config.server_max_connections;
   analyzer_ = std::make_unique<analyzer::Analyzer>(settings);
   std::vector<EventSink*> sinks;
   for (unsigned i = 0; i < config.threads; ++i) {

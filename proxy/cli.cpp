@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "analyzer/metrics_catalog.hpp"
+
 namespace pgtally {
 namespace {
 
@@ -30,6 +32,9 @@ struct Flags {
   std::string server_tls_ca;
   std::string log_file;
   std::string log_level;
+  std::string http;
+  std::string http_token_file;
+  std::uint32_t server_max_connections = 0;
   bool no_analysis = false;
   bool no_value_sampling = false;
 };
@@ -69,6 +74,15 @@ void add_proxy_options(CLI::App& app, Flags& f) {
       ->check(CLI::IsMember({"disable", "prefer", "require"}));
   app.add_option("--server-tls-ca", f.server_tls_ca,
                  "verify the server's certificate and host name against these CAs");
+  app.add_option("--http", f.http,
+                 "serve /metrics, /healthz, /readyz, /api and the page here, host:port, or off "
+                 "(default 127.0.0.1:9932)");
+  app.add_option("--http-token-file", f.http_token_file,
+                 "file whose first line is the bearer token / and /api require when --http is "
+                 "not loopback (else the PGTALLY_HTTP_TOKEN environment variable)");
+  app.add_option("--server-max-connections", f.server_max_connections,
+                 "the server's max_connections, for pool saturation findings (default 0: "
+                 "unknown)");
   app.add_flag("--no-analysis", f.no_analysis,
                "relay only: no query analysis, no findings (for comparison runs)");
   app.add_flag("--no-value-sampling", f.no_value_sampling,
@@ -106,6 +120,9 @@ std::variant<Config, std::string> build_config(const CLI::App& app, const Flags&
   if (given("--client-tls-key")) config.client_tls_key_file = f.client_tls_key;
   if (given("--server-tls")) config.server_tls = *parse_server_tls(f.server_tls);
   if (given("--server-tls-ca")) config.server_tls_ca_file = f.server_tls_ca;
+  if (given("--http")) config.http = f.http;
+  if (given("--http-token-file")) config.http_token_file = f.http_token_file;
+  if (given("--server-max-connections")) config.server_max_connections = f.server_max_connections;
   if (f.no_analysis) config.analysis = false;
   if (f.no_value_sampling) config.value_sampling = false;
   if (given("--log-file")) config.log_file = f.log_file;
@@ -130,6 +147,31 @@ Command parse_command_line(const std::vector<std::string>& args) {
   bool once = false;
   demo->add_flag("--once", once, "exit after the report instead of serving");
 
+  RunExpect expect_options;
+  unsigned expect_timeout = 30;
+  std::uint64_t max_queries = 0;
+  auto* expect = app.add_subcommand(
+      "expect",
+      "wait until a request has ended, then check what pgtally saw of it; exit codes: 0 passed, "
+      "1 an expectation failed, 2 usage, 3 unknown request, 4 incomplete data (events were "
+      "dropped), 5 the request did not end in time, 6 pgtally's HTTP API could not be asked");
+  expect->add_option("--http", expect_options.http,
+                     "pgtally's HTTP listener, host:port (default 127.0.0.1:9932)");
+  expect
+      ->add_option("--request", expect_options.request_id,
+                   "the request id the application tagged its queries with")
+      ->required();
+  auto* max_queries_option =
+      expect->add_option("--max-queries", max_queries, "fail when the request made more queries");
+  expect->add_flag("--no-n-plus-one", expect_options.no_n_plus_one,
+                   "fail when the request has an N+1 finding");
+  expect->add_option("--timeout", expect_timeout,
+                     "seconds to wait for the request to appear and end (default 30)");
+  expect->add_option("--token-file", expect_options.token_file,
+                     "file holding the HTTP bearer token (else PGTALLY_HTTP_TOKEN)");
+  app.add_subcommand("metrics-reference",
+                     "print the reference of every metric pgtally exports, in Markdown");
+
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) reversed.pop_back();  // program name
   try {
@@ -140,6 +182,18 @@ Command parse_command_line(const std::vector<std::string>& args) {
     return Exit{0, std::string(e.what()) + "\n"};
   } catch (const CLI::ParseError& e) {
     return Exit{2, fmt::format("pgtally: {}\nRun 'pgtally --help' for the options.\n", e.what())};
+  }
+  if (app.got_subcommand("metrics-reference")) {
+    return Exit{0, analyzer::metrics_reference_markdown()};
+  }
+  if (expect->parsed()) {
+    if (!parse_host_port(expect_options.http)) {
+      return Exit{
+          2, fmt::format("pgtally expect: --http '{}' is not host:port\n", expect_options.http)};
+    }
+    if (max_queries_option->count() > 0) expect_options.max_queries = max_queries;
+    expect_options.timeout = std::chrono::seconds(expect_timeout);
+    return expect_options;
   }
   auto built = build_config(app, flags);
   if (auto* error = std::get_if<std::string>(&built)) {

@@ -2,6 +2,9 @@
 // file) and the subcommands. main() calls it; tests call it to check option handling.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -17,13 +20,22 @@ struct RunDemo {
   Config config;
   bool once = false;
 };
-// --help, --version, or a usage error: print `text`, exit with `exit_code`.
+// `pgtally expect`: wait for a request to end, then check its query count and findings.
+struct RunExpect {
+  std::string http = "127.0.0.1:9932";
+  std::string request_id;
+  std::optional<std::uint64_t> max_queries;
+  bool no_n_plus_one = false;
+  std::chrono::seconds timeout{30};
+  std::string token_file;  // else PGTALLY_HTTP_TOKEN
+};
+// --help, --version, a printed reference, or a usage error: print `text`, exit with `exit_code`.
 struct Exit {
   int exit_code = 0;
   std::string text;
 };
 
-using Command = std::variant<RunProxy, RunDemo, Exit>;
+using Command = std::variant<RunProxy, RunDemo, RunExpect, Exit>;
 
 Command parse_command_line(const std::vector<std::string>& args);
 

@@ -1,8 +1,12 @@
 #include "proxy/config.hpp"
 
+#include <arpa/inet.h>
 #include <ini.h>
+#include <netinet/in.h>
 
 #include <charconv>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -97,7 +101,10 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "log_file",
                                                            "log_level",
                                                            "analysis",
-                                                           "value_sampling"};
+                                                           "value_sampling",
+                                                           "http",
+                                                           "http_token_file",
+                                                           "server_max_connections"};
   if (std::string_view(section) != kSection) {
     if (contents.unknown.empty()) contents.unknown = fmt::format("section [{}]", section);
     return 1;
@@ -147,6 +154,13 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
   if (ini.HasValue(section, "unix_socket_dir")) config.unix_socket_dir = get("unix_socket_dir");
   if (ini.HasValue(section, "upstream")) config.upstream = get("upstream");
   if (ini.HasValue(section, "log_file")) config.log_file = get("log_file");
+  if (ini.HasValue(section, "http")) config.http = get("http");
+  if (ini.HasValue(section, "http_token_file")) config.http_token_file = get("http_token_file");
+  if (ini.HasValue(section, "server_max_connections")) {
+    const auto value = parse_int<std::uint32_t>(get("server_max_connections"));
+    if (!value) return bad("server_max_connections", "expected a whole number");
+    config.server_max_connections = *value;
+  }
   if (ini.HasValue(section, "log_level")) config.log_level = get("log_level");
   if (ini.HasValue(section, "client_tls_cert_file")) {
     config.client_tls_cert_file = get("client_tls_cert_file");
@@ -229,10 +243,47 @@ std::optional<ConfigError> validate(const Config& config) {
   if (config.client_tls_cert_file.empty() != config.client_tls_key_file.empty()) {
     return ConfigError{"client TLS needs both client_tls_cert_file and client_tls_key_file"};
   }
+  if (config.http != "off" && !parse_host_port(config.http)) {
+    return ConfigError{
+        fmt::format("http address '{}' is not host:port, [v6]:port or off", config.http)};
+  }
   if (config.max_message_bytes < 1024) {
     return ConfigError{"max_message_bytes below 1024 would refuse ordinary messages"};
   }
   return std::nullopt;
+}
+
+bool is_loopback_address(std::string_view host_port) {
+  const auto parsed = parse_host_port(host_port);
+  if (!parsed) return false;
+  in_addr v4{};
+  if (inet_pton(AF_INET, parsed->host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24U) == 127U;
+  }
+  in6_addr v6{};
+  return inet_pton(AF_INET6, parsed->host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+std::variant<std::string, ConfigError> load_http_token(const Config& config) {
+  std::string token;
+  if (!config.http_token_file.empty()) {
+    std::ifstream in(config.http_token_file);
+    if (!in || !std::getline(in, token)) {
+      return ConfigError{fmt::format("cannot read the HTTP token from http_token_file {}",
+                                     config.http_token_file)};
+    }
+  } else if (const char* env = std::getenv("PGTALLY_HTTP_TOKEN"); env != nullptr) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' '))
+    token.pop_back();
+  if (token.empty() && config.http != "off" && !is_loopback_address(config.http)) {
+    return ConfigError{fmt::format(
+        "http = {} is not a loopback address, so / and /api need a bearer token: write one to a "
+        "file named by http_token_file, or set PGTALLY_HTTP_TOKEN",
+        config.http)};
+  }
+  return token;
 }
 
 }  // namespace pgtally

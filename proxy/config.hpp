@@ -29,10 +29,13 @@ struct Config {
   std::string client_tls_cert_file;  // both set: clients may use TLS
   std::string client_tls_key_file;
   ServerTls server_tls = ServerTls::disable;
-  std::string server_tls_ca_file;  // set: verify the server's certificate against it
-  bool analysis = true;            // off: a bare relay (no observer on any session)
-  bool value_sampling = true;      // off: no parameter or result hashes (--no-value-sampling)
-  std::string log_file;            // empty: stderr
+  std::string server_tls_ca_file;       // set: verify the server's certificate against it
+  std::string http = "127.0.0.1:9932";  // /metrics, /api, the page; "off": no HTTP listener
+  std::string http_token_file;          // the bearer token for / and /api (else PGTALLY_HTTP_TOKEN)
+  std::uint32_t server_max_connections = 0;  // the server's max_connections, 0: unknown
+  bool analysis = true;                      // off: a bare relay (no observer on any session)
+  bool value_sampling = true;  // off: no parameter or result hashes (--no-value-sampling)
+  std::string log_file;        // empty: stderr
   std::string log_level = "info";
   std::filesystem::path config_file;  // where this came from, for SIGHUP
 
@@ -56,6 +59,13 @@ std::optional<ConfigError> validate(const Config& config);
 
 std::string_view to_string(ServerTls mode);
 std::optional<ServerTls> parse_server_tls(std::string_view text);
+
+// The bearer token the HTTP listener requires: the first line of http_token_file, else the
+// environment's PGTALLY_HTTP_TOKEN, else empty. An error when the listener is not on loopback
+// and there is no token, or the file cannot be read.
+std::variant<std::string, ConfigError> load_http_token(const Config& config);
+// True for 127.0.0.0/8 and ::1.
+bool is_loopback_address(std::string_view host_port);
 
 // "host:port" or "[v6]:port" into its parts; nullopt when malformed.
 struct HostPort {

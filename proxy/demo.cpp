@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "proxy/analysis.hpp"
+#include "proxy/http_service.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/run.hpp"
 #include "tests/support/temp_postgres.hpp"
@@ -123,6 +124,14 @@ int run_demo(Config config, bool once) {
     proxy = std::make_unique<Proxy>(config, analysis.observers());
     proxy->start();
   }
+  std::unique_ptr<HttpServer> http;
+  try {
+    http = start_http(config, *proxy, &analysis.analyzer());
+  } catch (const std::exception& e) {
+    std::cout << "pgtally demo: " << e.what() << "; serving HTTP on a free port instead\n";
+    config.http = "127.0.0.1:0";
+    http = start_http(config, *proxy, &analysis.analyzer());
+  }
   const auto endpoint = proxy->tcp_endpoints().at(0);
   const auto conninfo =
       fmt::format("host=127.0.0.1 port={} user={} password={} dbname={}", endpoint.port(),
@@ -142,13 +151,28 @@ int run_demo(Config config, bool once) {
       "  {}\n"
       "  psql '{}'\n\n",
       url, url);
+  if (http) {
+    const auto web = http->endpoint();
+    const auto base = fmt::format("http://{}:{}", web.address().to_string(), web.port());
+    std::cout << fmt::format(
+        "Where to look:\n"
+        "  page:     {0}/\n"
+        "  metrics:  {0}/metrics   (Prometheus scrapes this)\n"
+        "  findings: {0}/api/findings\n"
+        "  requests: {0}/api/requests   (one: {0}/api/requests/demo-lazy)\n"
+        "  assert:   pgtally expect --http {1}:{2} --request demo-eager --max-queries 2 "
+        "--no-n-plus-one\n\n",
+        base, web.address().to_string(), web.port());
+  }
   if (once) {
     proxy->shutdown(std::chrono::seconds(1));
+    if (http) http->stop();
     std::cout << "pgtally demo: done (--once).\n";
     return 0;
   }
   std::cout << "Press Ctrl-C to stop.\n" << std::flush;
   serve_until_signalled(*proxy);
+  if (http) http->stop();
   return 0;
 }
 

@@ -8,7 +8,9 @@
 #include "proxy/analysis.hpp"
 #include "proxy/cli.hpp"
 #include "proxy/demo.hpp"
+#include "proxy/expect.hpp"
 #include "proxy/fd_limit.hpp"
+#include "proxy/http_service.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/run.hpp"
@@ -29,7 +31,9 @@ int run_proxy(const pgtally::Config& config) {
   if (config.analysis) analysis = std::make_unique<pgtally::Analysis>(config);
   pgtally::Proxy proxy(config, analysis ? analysis->observers() : nullptr);
   proxy.start();
+  const auto http = pgtally::start_http(config, proxy, analysis ? &analysis->analyzer() : nullptr);
   pgtally::serve_until_signalled(proxy);
+  if (http) http->stop();
   if (analysis) analysis->stop();  // final findings reach the log
   return 0;
 }
@@ -46,6 +50,9 @@ int main(int argc, char** argv) {
     if (const auto* run = std::get_if<pgtally::RunProxy>(&command)) {
       pgtally::setup_logging(run->config.log_file, run->config.log_level);
       return run_proxy(run->config);
+    }
+    if (const auto* expect = std::get_if<pgtally::RunExpect>(&command)) {
+      return pgtally::run_expect(*expect, std::cout);
     }
     const auto& demo = std::get<pgtally::RunDemo>(command);
     pgtally::setup_logging(demo.config.log_file, demo.config.log_level);

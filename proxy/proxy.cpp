@@ -82,6 +82,7 @@ void Proxy::start() {
     });
   }
   started_ = true;
+  accepting_.store(true);
   asio::co_spawn(context, release_freed_memory(), asio::detached);
   for (const auto& endpoint : tcp_endpoints()) {
     spdlog::info("event=listening address={}:{} upstream={} threads={}",
@@ -133,6 +134,7 @@ void Proxy::reload(Config config) {
 void Proxy::shutdown(std::chrono::milliseconds drain) {
   if (!started_ || stopped_) return;
   stopped_ = true;
+  accepting_.store(false);
   run_on(*workers_.front(), [this] {
     for (auto& listener : listeners_)
       listener->close();
@@ -160,6 +162,20 @@ void Proxy::shutdown(std::chrono::milliseconds drain) {
   threads_.clear();
   listeners_.clear();
   spdlog::info("event=shutdown_done clients_left={}", clients());
+}
+
+std::uint64_t Proxy::relayed_to_server() const {
+  std::uint64_t total = 0;
+  for (const auto& w : workers_)
+    total += w->relayed().to_server.load(std::memory_order_relaxed);
+  return total;
+}
+
+std::uint64_t Proxy::relayed_to_client() const {
+  std::uint64_t total = 0;
+  for (const auto& w : workers_)
+    total += w->relayed().to_client.load(std::memory_order_relaxed);
+  return total;
 }
 
 }  // namespace pgtally

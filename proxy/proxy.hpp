@@ -41,8 +41,14 @@ class Proxy {
   void shutdown(std::chrono::milliseconds drain);
 
   [[nodiscard]] SharedState& shared() { return shared_; }
+  [[nodiscard]] const ProxyCounters& shared_counters() const { return shared_.counters; }
   [[nodiscard]] const Config& config() const { return *config_; }
   [[nodiscard]] std::uint32_t clients() const { return shared_.clients.load(); }
+  // Listening (started and not shutting down); any thread may ask.
+  [[nodiscard]] bool accepting() const { return accepting_.load(); }
+  // Bytes relayed by all threads so far (read while they run: may lag by a few writes).
+  [[nodiscard]] std::uint64_t relayed_to_server() const;
+  [[nodiscard]] std::uint64_t relayed_to_client() const;
 
  private:
   friend class Listener;
@@ -60,6 +66,7 @@ class Proxy {
   std::atomic<std::size_t> next_worker_{0};
   bool started_ = false;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> accepting_{false};
 };
 
 }  // namespace pgtally

@@ -380,6 +380,7 @@ awaitable<void> Session::client_to_server(sys::error_code ec) {
     const std::size_t written = server_->write_now(chunk, ec);
     if (!ec && written < chunk.size()) co_await server_->write_all(chunk.subspan(written), ec);
     if (ec) break;
+    RelayedBytes::add(worker_.relayed().to_server, n);
   }
   if (is_abort(ec) || closed_) co_return;
   if (terminated_) {
@@ -474,6 +475,7 @@ awaitable<void> Session::server_to_client(sys::error_code ec) {
     const std::size_t written = client_.write_now(chunk, ec);
     if (!ec && written < chunk.size()) co_await client_.write_all(chunk.subspan(written), ec);
     if (ec) break;
+    RelayedBytes::add(worker_.relayed().to_client, n);
   }
   // After a Terminate the server closing is the client's doing.
   set_reason(terminated_ ? CloseReason::client_terminated : CloseReason::server_closed);

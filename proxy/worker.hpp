@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_set>
@@ -29,6 +30,16 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> cancels_on_disconnect{0};
 };
 
+// Bytes one event-loop thread relayed after startup. Only that thread writes, so an add is a
+// plain load and store (no locked instruction on the relay path); readers may be a little late.
+struct RelayedBytes {
+  std::atomic<std::uint64_t> to_server{0};
+  std::atomic<std::uint64_t> to_client{0};
+  static void add(std::atomic<std::uint64_t>& counter, std::size_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
 struct SharedState {
   CancelRegistry cancels;
   TlsContexts tls;
@@ -46,6 +57,8 @@ class Worker {
   [[nodiscard]] std::size_t index() const { return index_; }
   asio::io_context& context() { return context_; }
   BufferPool& buffers() { return buffers_; }
+  RelayedBytes& relayed() { return relayed_; }
+  [[nodiscard]] const RelayedBytes& relayed() const { return relayed_; }
   SharedState& shared() { return shared_; }
   // Only from this worker's thread; replaced by a post on reload.
   [[nodiscard]] const std::shared_ptr<const Config>& config() const { return config_; }
@@ -58,6 +71,7 @@ class Worker {
  private:
   std::size_t index_;
   BufferPool buffers_;
+  RelayedBytes relayed_;
   SharedState& shared_;
   std::shared_ptr<const Config> config_;
   std::unordered_set<Session*> sessions_;
