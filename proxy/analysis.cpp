@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proxy/logging.hpp"
+
 namespace pgtally {
 namespace {
 // Events a relay thread may queue ahead of the analyzer: about a third of a second at 50k
@@ -23,11 +25,13 @@ Analysis::Analysis(const Config& config) {
       std::move(sinks), config.value_sampling ? &analyzer_->hasher() : nullptr);
   const analyzer::ClockAnchor clock{analyzer::Clock::now(), std::chrono::system_clock::now()};
   // Findings log: one JSON line each; literal-free by construction (normalized text only).
+  setup_findings_log(config.findings_log);
   analyzer_->set_finding_sink(
       [clock](const analyzer::Finding& finding, const analyzer::FindingGroup& group) {
         auto line = analyzer::to_json(finding, clock);
         line["group"] = group.id;
-        spdlog::info("finding {}", line.dump());
+        log_finding(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        spdlog::info("event=finding kind={} group={}", analyzer::to_string(finding.kind), group.id);
       });
   analyzer_->start();
 }

@@ -33,6 +33,7 @@ struct Flags {
   std::string log_file;
   std::string log_level;
   std::string http;
+  std::string findings_log;
   std::string http_token_file;
   std::uint32_t server_max_connections = 0;
   bool no_analysis = false;
@@ -88,6 +89,9 @@ void add_proxy_options(CLI::App& app, Flags& f) {
   app.add_flag("--no-value-sampling", f.no_value_sampling,
                "keep no hashes of parameters and result values (key-based N+1 detection off)");
   app.add_option("--log-file", f.log_file, "log here instead of stderr; SIGHUP reopens it");
+  app.add_option("--findings-log", f.findings_log,
+                 "one JSON line per finding: stdout, a file (SIGHUP reopens it) or off "
+                 "(default stdout)");
   app.add_option("--log-level", f.log_level,
                  "trace, debug, info, warn, error, critical or off (default info)");
 }
@@ -121,6 +125,7 @@ std::variant<Config, std::string> build_config(const CLI::App& app, const Flags&
   if (given("--server-tls")) config.server_tls = *parse_server_tls(f.server_tls);
   if (given("--server-tls-ca")) config.server_tls_ca_file = f.server_tls_ca;
   if (given("--http")) config.http = f.http;
+  if (given("--findings-log")) config.findings_log = f.findings_log;
   if (given("--http-token-file")) config.http_token_file = f.http_token_file;
   if (given("--server-max-connections")) config.server_max_connections = f.server_max_connections;
   if (f.no_analysis) config.analysis = false;

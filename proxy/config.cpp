@@ -103,6 +103,7 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "analysis",
                                                            "value_sampling",
                                                            "http",
+                                                           "findings_log",
                                                            "http_token_file",
                                                            "server_max_connections"};
   if (std::string_view(section) != kSection) {
@@ -155,6 +156,7 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
   if (ini.HasValue(section, "upstream")) config.upstream = get("upstream");
   if (ini.HasValue(section, "log_file")) config.log_file = get("log_file");
   if (ini.HasValue(section, "http")) config.http = get("http");
+  if (ini.HasValue(section, "findings_log")) config.findings_log = get("findings_log");
   if (ini.HasValue(section, "http_token_file")) config.http_token_file = get("http_token_file");
   if (ini.HasValue(section, "server_max_connections")) {
     const auto value = parse_int<std::uint32_t>(get("server_max_connections"));

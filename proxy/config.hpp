@@ -34,8 +34,9 @@ struct Config {
   std::string http_token_file;          // the bearer token for / and /api (else PGTALLY_HTTP_TOKEN)
   std::uint32_t server_max_connections = 0;  // the server's max_connections, 0: unknown
   bool analysis = true;                      // off: a bare relay (no observer on any session)
-  bool value_sampling = true;  // off: no parameter or result hashes (--no-value-sampling)
-  std::string log_file;        // empty: stderr
+  bool value_sampling = true;           // off: no parameter or result hashes (--no-value-sampling)
+  std::string findings_log = "stdout";  // one JSON line per finding: stdout, a file, or off
+  std::string log_file;                 // empty: stderr
   std::string log_level = "info";
   std::filesystem::path config_file;  // where this came from, for SIGHUP
 

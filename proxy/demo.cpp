@@ -113,6 +113,7 @@ int run_demo(Config config, bool once) {
   testing::TempPostgres postgres(options);
   config.upstream = fmt::format("{}:{}", postgres.host(), postgres.port());
   config.analysis = true;
+  if (config.findings_log == "stdout") config.findings_log = "off";  // the report says it all
   Analysis analysis(config);
   std::unique_ptr<Proxy> proxy;
   try {
@@ -147,7 +148,7 @@ int run_demo(Config config, bool once) {
   const auto url = fmt::format("postgres://{0}:{0}@127.0.0.1:{1}/{2}", testing::kTrustUser,
                                endpoint.port(), testing::kTestDatabase);
   std::cout << fmt::format(
-      "Connect your application or psql through pgtally (findings are logged as JSON lines):\n"
+      "Connect your application or psql through pgtally:\n"
       "  {}\n"
       "  psql '{}'\n\n",
       url, url);

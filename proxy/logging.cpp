@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace pgtally {
@@ -32,6 +33,38 @@ void setup_logging(const std::string& log_file, const std::string& level) {
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(std::move(logger));
+}
+
+namespace {
+constexpr const char* kFindingsLogger = "findings";
+}  // namespace
+
+void setup_findings_log(const std::string& destination) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (destination == "off") {
+    spdlog::drop(kFindingsLogger);
+    return;
+  }
+  if (destination == "stdout") {
+    logger = std::make_shared<spdlog::logger>(kFindingsLogger,
+                                              std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  } else {
+    try {
+      logger = std::make_shared<spdlog::logger>(
+          kFindingsLogger, std::make_shared<spdlog::sinks::basic_file_sink_mt>(destination, false));
+    } catch (const spdlog::spdlog_ex& e) {
+      throw std::runtime_error(
+          fmt::format("cannot open findings log {}: {}", destination, e.what()));
+    }
+  }
+  logger->set_pattern("%v");  // each line is one JSON document
+  logger->flush_on(spdlog::level::trace);
+  spdlog::drop(kFindingsLogger);
+  spdlog::register_logger(std::move(logger));
+}
+
+void log_finding(const std::string& json_line) {
+  if (auto logger = spdlog::get(kFindingsLogger)) logger->info(json_line);
 }
 
 }  // namespace pgtally

@@ -27,6 +27,11 @@ int run_proxy(const pgtally::Config& config) {
     std::cerr << "pgtally: " << *error << "\n";
     return kUsage;
   }
+  if (const auto token = pgtally::load_http_token(config);
+      const auto* error = std::get_if<pgtally::ConfigError>(&token)) {
+    std::cerr << "pgtally: " << error->message << "\n";
+    return kUsage;
+  }
   std::unique_ptr<pgtally::Analysis> analysis;
   if (config.analysis) analysis = std::make_unique<pgtally::Analysis>(config);
   pgtally::Proxy proxy(config, analysis ? analysis->observers() : nullptr);

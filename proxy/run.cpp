@@ -33,6 +33,7 @@ void serve_until_signalled(Proxy& proxy) {
       }
       try {
         setup_logging(next.log_file, next.log_level);
+        if (next.analysis) setup_findings_log(next.findings_log);
       } catch (const std::exception& e) {
         spdlog::error("event=log_reopen_failed error=\"{}\"", e.what());
       }

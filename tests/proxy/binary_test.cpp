@@ -38,7 +38,7 @@ class Executable : public ::testing::Test {
   void write_config(unsigned max_client_conn, unsigned shutdown_timeout = 30) const {
     std::ofstream(dir_ / "pgtally.ini") << fmt::format(
         "[pgtally]\nlisten = 127.0.0.1:{}\nupstream = 127.0.0.1:{}\nmax_client_conn = {}\n"
-        "shutdown_timeout = {}\nlog_file = {}\nlog_level = info\n",
+        "shutdown_timeout = {}\nlog_file = {}\nlog_level = info\nhttp = 127.0.0.1:0\n",
         port_, postgres().port(), max_client_conn, shutdown_timeout,
         (dir_ / "pgtally.log").string());
   }
@@ -105,6 +105,17 @@ TEST_F(Executable, ClientLimitBeyondTheOpenFilesLimitIsRefusedAtStart) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("max_client_conn = 500000000"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("open-files limit is"), std::string::npos) << result.output;
+}
+
+TEST_F(Executable, HttpOffLoopbackWithoutATokenIsRefusedAtStart) {
+  const auto result = run_process(
+      {PGTALLY_EXE, "--listen", fmt::format("127.0.0.1:{}", port_), "--http", "0.0.0.0:0"},
+      {.env = {{"PGTALLY_HTTP_TOKEN", ""}},
+       .stdin_text = {},
+       .workdir = {},
+       .deadline = std::chrono::seconds(30)});
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_NE(result.output.find("http_token_file"), std::string::npos) << result.output;
 }
 
 TEST_F(Executable, LogNeverCarriesPasswordsOrQueryText) {
