@@ -274,6 +274,14 @@ TEST(FindingsOut, UntaggedLibpqNPlusOneIsInferredAndItsEagerTwinIsNot) {
   for (const auto& f : findings["findings"]) {
     EXPECT_FALSE(contains(f.value("normalized_query", ""), "ut_categories WHERE id = ANY"));
   }
+  // Untagged requests have no route: their findings count under route="none".
+  EXPECT_TRUE(contains(pgtally().get("/metrics"),
+                       R"(pgtally_findings_total{kind="n_plus_one",route="none"})"));
+  const std::string log = pgtally().findings_log();
+  EXPECT_TRUE(
+      contains(log, R"("normalized_query":"SELECT id, name FROM ut_categories WHERE id = $1")"))
+      << log;
+  EXPECT_FALSE(contains(log, "ut_categories WHERE id = ANY")) << log;
 }
 
 TEST(FindingsOut, JdbcPreparedBinaryNPlusOneIsFoundTaggedAndUntagged) {
