@@ -15,6 +15,15 @@ Analysis::Analysis(const Config& config) {
   analyzer::AnalyzerConfig settings;
   settings.value_sampling = config.value_sampling;
   settings.pool.server_max_connections = config.server_max_connections;
+  const DetectorSettings& d = config.detectors;
+  using std::chrono::milliseconds;
+  settings.request_idle_timeout = milliseconds(d.request_idle_timeout_ms);
+  settings.attribution.idle_gap = milliseconds(d.idle_gap_ms);
+  settings.patterns.n_plus_one_threshold = d.n_plus_one_threshold;
+  settings.pool.saturation_window = milliseconds(d.saturation_window_ms);
+  settings.pool.idle_in_transaction = milliseconds(d.idle_in_transaction_ms);
+  settings.pool.churn_connections = d.churn_connections;
+  settings.pool.churn_window = milliseconds(d.churn_window_ms);
   analyzer_ = std::make_unique<analyzer::Analyzer>(settings);
   std::vector<EventSink*> sinks;
   for (unsigned i = 0; i < config.threads; ++i) {

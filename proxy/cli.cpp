@@ -36,9 +36,18 @@ struct Flags {
   std::string findings_log;
   std::string http_token_file;
   std::uint32_t server_max_connections = 0;
+  DetectorSettings detectors;
   bool no_analysis = false;
   bool no_value_sampling = false;
 };
+
+std::string option_name(const char* key) {
+  std::string name = std::string("--") + key;
+  for (char& c : name) {
+    if (c == '_') c = '-';
+  }
+  return name;
+}
 
 void add_proxy_options(CLI::App& app, Flags& f) {
   app.add_option("-c,--config", f.config_file,
@@ -84,6 +93,11 @@ void add_proxy_options(CLI::App& app, Flags& f) {
   app.add_option("--server-max-connections", f.server_max_connections,
                  "the server's max_connections, for pool saturation findings (default 0: "
                  "unknown)");
+  for (const DetectorSetting& d : detector_settings()) {
+    app.add_option(option_name(d.key), f.detectors.*d.field, d.help)
+        ->check(CLI::PositiveNumber)
+        ->group("Detectors");
+  }
   app.add_flag("--no-analysis", f.no_analysis,
                "relay only: no query analysis, no findings (for comparison runs)");
   app.add_flag("--no-value-sampling", f.no_value_sampling,
@@ -128,6 +142,9 @@ std::variant<Config, std::string> build_config(const CLI::App& app, const Flags&
   if (given("--findings-log")) config.findings_log = f.findings_log;
   if (given("--http-token-file")) config.http_token_file = f.http_token_file;
   if (given("--server-max-connections")) config.server_max_connections = f.server_max_connections;
+  for (const DetectorSetting& d : detector_settings()) {
+    if (given(option_name(d.key).c_str())) config.detectors.*d.field = f.detectors.*d.field;
+  }
   if (f.no_analysis) config.analysis = false;
   if (f.no_value_sampling) config.value_sampling = false;
   if (given("--log-file")) config.log_file = f.log_file;

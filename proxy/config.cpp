@@ -4,6 +4,7 @@
 #include <ini.h>
 #include <netinet/in.h>
 
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -105,7 +106,14 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "http",
                                                            "findings_log",
                                                            "http_token_file",
-                                                           "server_max_connections"};
+                                                           "server_max_connections",
+                                                           "request_idle_timeout_ms",
+                                                           "idle_gap_ms",
+                                                           "n_plus_one_threshold",
+                                                           "saturation_window_ms",
+                                                           "idle_in_transaction_ms",
+                                                           "churn_connections",
+                                                           "churn_window_ms"};
   if (std::string_view(section) != kSection) {
     if (contents.unknown.empty()) contents.unknown = fmt::format("section [{}]", section);
     return 1;
@@ -158,6 +166,12 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
   if (ini.HasValue(section, "http")) config.http = get("http");
   if (ini.HasValue(section, "findings_log")) config.findings_log = get("findings_log");
   if (ini.HasValue(section, "http_token_file")) config.http_token_file = get("http_token_file");
+  for (const DetectorSetting& d : detector_settings()) {
+    if (!ini.HasValue(section, d.key)) continue;
+    const auto value = parse_int<std::uint32_t>(get(d.key));
+    if (!value || *value == 0) return bad(d.key, "expected a whole number above 0");
+    config.detectors.*d.field = *value;
+  }
   if (ini.HasValue(section, "server_max_connections")) {
     const auto value = parse_int<std::uint32_t>(get("server_max_connections"));
     if (!value) return bad("server_max_connections", "expected a whole number");
@@ -253,6 +267,27 @@ std::optional<ConfigError> validate(const Config& config) {
     return ConfigError{"max_message_bytes below 1024 would refuse ordinary messages"};
   }
   return std::nullopt;
+}
+
+std::span<const DetectorSetting> detector_settings() {
+  using D = DetectorSettings;
+  static constexpr std::array<DetectorSetting, 7> kSettings = {{
+      {"request_idle_timeout_ms", &D::request_idle_timeout_ms,
+       "milliseconds of quiet after which a tagged request has ended (default 1000)"},
+      {"idle_gap_ms", &D::idle_gap_ms,
+       "milliseconds of quiet that separate untagged requests on a connection (default 100)"},
+      {"n_plus_one_threshold", &D::n_plus_one_threshold,
+       "lookups of one statement shape in one request that make an N+1 (default 5)"},
+      {"saturation_window_ms", &D::saturation_window_ms,
+       "a client group's connections all busy for 90% of this many milliseconds is pool "
+       "saturation (default 5000)"},
+      {"idle_in_transaction_ms", &D::idle_in_transaction_ms,
+       "milliseconds a connection may sit idle inside a transaction (default 2000)"},
+      {"churn_connections", &D::churn_connections,
+       "new connections within churn_window_ms, with short lives, that make churn (default 10)"},
+      {"churn_window_ms", &D::churn_window_ms, "see churn_connections (default 10000)"},
+  }};
+  return kSettings;
 }
 
 bool is_loopback_address(std::string_view host_port) {

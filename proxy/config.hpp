@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -14,6 +15,18 @@
 namespace pgtally {
 
 enum class ServerTls : std::uint8_t { disable, prefer, require };
+
+// The analyzer's thresholds that operators tune (DESIGN.md's defaults), in milliseconds and
+// counts; the INI keys and options have the same names.
+struct DetectorSettings {
+  std::uint32_t request_idle_timeout_ms = 1000;  // a tagged request ends after this much idle
+  std::uint32_t idle_gap_ms = 100;               // untagged bursts are cut at gaps this long
+  std::uint32_t n_plus_one_threshold = 5;        // lookups of one shape in one request
+  std::uint32_t saturation_window_ms = 5000;     // all connections busy for 90% of it
+  std::uint32_t idle_in_transaction_ms = 2000;
+  std::uint32_t churn_connections = 10;  // this many new connections within churn_window_ms
+  std::uint32_t churn_window_ms = 10000;
+};
 
 struct Config {
   std::vector<std::string> listen{"127.0.0.1:6432"};  // host:port; [v6]:port; port 0 = any
@@ -33,7 +46,8 @@ struct Config {
   std::string http = "127.0.0.1:9932";  // /metrics, /api, the page; "off": no HTTP listener
   std::string http_token_file;          // the bearer token for / and /api (else PGTALLY_HTTP_TOKEN)
   std::uint32_t server_max_connections = 0;  // the server's max_connections, 0: unknown
-  bool analysis = true;                      // off: a bare relay (no observer on any session)
+  DetectorSettings detectors;
+  bool analysis = true;                 // off: a bare relay (no observer on any session)
   bool value_sampling = true;           // off: no parameter or result hashes (--no-value-sampling)
   std::string findings_log = "stdout";  // one JSON line per finding: stdout, a file, or off
   std::string log_file;                 // empty: stderr
@@ -65,6 +79,15 @@ std::optional<ServerTls> parse_server_tls(std::string_view text);
 // environment's PGTALLY_HTTP_TOKEN, else empty. An error when the listener is not on loopback
 // and there is no token, or the file cannot be read.
 std::variant<std::string, ConfigError> load_http_token(const Config& config);
+
+// The detector settings by their INI key (and option name with - for _), for the file and the
+// command line.
+struct DetectorSetting {
+  const char* key;
+  std::uint32_t DetectorSettings::*field;
+  const char* help;
+};
+[[nodiscard]] std::span<const DetectorSetting> detector_settings();
 // True for 127.0.0.0/8 and ::1.
 bool is_loopback_address(std::string_view host_port);
 
