@@ -87,10 +87,12 @@ QueryInterface QueryInterface::dry_run(bool in_transaction, Observer observer) {
 }
 
 Records QueryInterface::run(const Statement& statement) {
-  current_ = statement.sql;
   if (observer_) observer_(statement);
   if (executor_ == nullptr) return Records(Result());
-  return Records(executor_->run(statement));
+  failed_ = statement.sql;
+  Records records(executor_->run(statement));
+  failed_.clear();
+  return records;
 }
 
 void QueryInterface::create_table(const std::string& table, const std::vector<Column>& columns,

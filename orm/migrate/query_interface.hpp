@@ -131,8 +131,10 @@ class QueryInterface {
 
   [[nodiscard]] bool dry() const { return executor_ == nullptr; }
   [[nodiscard]] bool in_transaction() const { return in_transaction_; }
-  // The statement sent last: the one that failed when a call throws.
-  [[nodiscard]] const std::string& current_statement() const { return current_; }
+  // The statement that failed, when a call threw because the database refused it; empty when
+  // no statement failed (the call itself refused its arguments, or the migration's own code
+  // threw).
+  [[nodiscard]] const std::string& failed_statement() const { return failed_; }
 
  private:
   QueryInterface(Executor* executor, bool in_transaction, Observer observer);
@@ -142,7 +144,7 @@ class QueryInterface {
   Executor* executor_;
   bool in_transaction_;
   Observer observer_;
-  std::string current_;
+  std::string failed_;
 };
 
 }  // namespace pgtally::orm::migrate

@@ -182,10 +182,10 @@ void Runner::run(const Migration& m, bool up) {
       tx.commit();
     } catch (const Error& e) {
       tx.abandon();
-      throw MigrationError(m.name, outside.empty() ? q.current_statement() : outside, e, true);
+      throw MigrationError(m.name, outside.empty() ? q.failed_statement() : outside, e, true);
     } catch (const std::exception& e) {
       tx.abandon();
-      throw MigrationError(m.name, outside.empty() ? q.current_statement() : outside,
+      throw MigrationError(m.name, outside.empty() ? q.failed_statement() : outside,
                            Error("PGT13", e.what()), true);
     }
   } else {
@@ -196,9 +196,9 @@ void Runner::run(const Migration& m, bool up) {
       outside = bookkeeping.sql;
       session.run(up ? meta_.record(m, elapsed_ms()) : bookkeeping);
     } catch (const Error& e) {
-      throw MigrationError(m.name, outside.empty() ? q.current_statement() : outside, e, false);
+      throw MigrationError(m.name, outside.empty() ? q.failed_statement() : outside, e, false);
     } catch (const std::exception& e) {
-      throw MigrationError(m.name, outside.empty() ? q.current_statement() : outside,
+      throw MigrationError(m.name, outside.empty() ? q.failed_statement() : outside,
                            Error("PGT13", e.what()), false);
     }
   }

@@ -155,6 +155,27 @@ TEST_F(Runs, FailingMigrationInTheMiddleRollsBackAloneAndStopsTheRun) {
   EXPECT_EQ(applied(), "20260101000001-first\n");
 }
 
+TEST_F(Runs, MigrationCodeThatThrowsRollsBackAndBlamesNoStatement) {
+  Registry registry;
+  registry.add(migration(
+      "20260101000001-throws",
+      [](QueryInterface& q) {
+        q.execute("CREATE TABLE first_t (id int)");
+        throw std::runtime_error("the data does not look as expected");
+      },
+      [](QueryInterface& q) { q.drop_table("first_t"); }));
+  try {
+    Runner(*db, registry).migrate();
+    FAIL() << "the exception was swallowed";
+  } catch (const MigrationError& e) {
+    EXPECT_EQ(e.code(), "PGT13");
+    EXPECT_TRUE(e.statement().empty()) << e.statement();
+    EXPECT_THAT(e.what(), HasSubstr("migration 20260101000001-throws failed: the data does not"));
+  }
+  EXPECT_FALSE(table_exists("first_t"));
+  EXPECT_EQ(applied(), "\n");
+}
+
 TEST_F(Runs, EditedAppliedMigrationIsRefusedNamingIt) {
   Registry original;
   original.add(creates("20260101000001-first", "first_t"));
