@@ -213,7 +213,14 @@ void Runner::run_dry(const Migration& m, bool up) {
   if (m.definition.transaction) print("BEGIN;");
   QueryInterface q = QueryInterface::dry_run(
       m.definition.transaction, [&](const Statement& statement) { print(as_sql_text(statement)); });
-  (up ? m.definition.up : m.definition.down)(q);
+  try {
+    (up ? m.definition.up : m.definition.down)(q);
+  } catch (const Error& e) {
+    throw UsageError(fmt::format(
+        "the dry run stopped in {}: {} (a dry run sends nothing, so a migration whose code "
+        "depends on what its queries return cannot be planned)",
+        m.name, e.what()));
+  }
   print(as_sql_text(up ? meta_.record(m, 0) : meta_.forget(m.name)));
   if (m.definition.transaction) print("COMMIT;");
 }

@@ -176,6 +176,26 @@ TEST_F(Runs, MigrationCodeThatThrowsRollsBackAndBlamesNoStatement) {
   EXPECT_EQ(applied(), "\n");
 }
 
+TEST_F(Runs, DryRunOfAMigrationThatReadsQueryResultsStopsWithAClearError) {
+  Registry registry;
+  registry.add(migration(
+      "20260101000001-backfill",
+      [](QueryInterface& q) {
+        const auto rows = q.sql("SELECT max(id) AS top FROM pg_class");
+        q.sql("SELECT :top::bigint", {{"top", rows[0].get<std::int64_t>("top", Type::bigint())}});
+      },
+      [](QueryInterface&) {}));
+  RunnerOptions options;
+  options.dry_run = true;
+  try {
+    Runner(*db, registry, options).migrate();
+    FAIL() << "the dry run went on without results";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the dry run stopped in 20260101000001-backfill"));
+  }
+  EXPECT_FALSE(table_exists(MetaTable::kDefaultName));
+}
+
 TEST_F(Runs, EditedAppliedMigrationIsRefusedNamingIt) {
   Registry original;
   original.add(creates("20260101000001-first", "first_t"));

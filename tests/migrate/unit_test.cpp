@@ -11,6 +11,7 @@
 #include "orm/migrate/migration.hpp"
 #include "orm/migrate/query_interface.hpp"
 #include "orm/migrate/sql_file_source.hpp"
+#include "orm/storefront/schema_migrations.hpp"
 #include "tests/migrate/temp_dir.hpp"
 
 namespace pgtally::orm::migrate {
@@ -50,6 +51,16 @@ TEST(MigrationRegistry, KeepsNameOrderAndRefusesDuplicatesAndBadNames) {
   EXPECT_THROW(registry.add(Migration{"20261124101800-no-down", "d",
                                       Definition{[](QueryInterface&) {}, {}, true}, "test"}),
                UsageError);
+}
+
+TEST(CompiledInMigrations, CarryTheSha256OfTheirFileComputedAtBuildTime) {
+  const Registry registry = storefront_migrations();
+  ASSERT_EQ(registry.migrations().size(), 8U);
+  for (const auto& m : registry.migrations()) {
+    const fs::path file = fs::path(STOREFRONT_MIGRATIONS_DIR) / (m.name + ".cpp");
+    EXPECT_EQ(m.checksum, sha256_hex(read_text(file))) << file;
+    EXPECT_TRUE(m.definition.transaction) << m.name;
+  }
 }
 
 TEST(Checksum, IsSha256InLowerCaseHex) {
