@@ -2,7 +2,9 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
