@@ -4,58 +4,23 @@
 
 #include <fmt/format.h>
 
+#include "orm/ddl.hpp"
 #include "orm/errors.hpp"
 #include "orm/raw_query.hpp"
-#include "orm/validation.hpp"
 
 namespace pgtally::orm {
 namespace {
 
-std::string enum_type_name(const TableInfo& table, const ColumnInfo& column) {
-  return fmt::format("enum_{}_{}", table.table, column.name);
-}
-
-std::string column_sql(const TableInfo& table, const ColumnInfo& c) {
-  std::string sql = quote_ident(c.name) + " ";
-  if (c.auto_increment) {
-    sql += c.type.kind() == Type::Kind::bigint ? "BIGSERIAL" : "SERIAL";
-  } else {
-    sql += c.type.kind() == Type::Kind::enumeration ? quote_ident(enum_type_name(table, c))
-                                                    : c.type.sql();
-  }
-  if (c.primary_key) sql += " PRIMARY KEY";
-  if (!c.allow_null && !c.primary_key) sql += " NOT NULL";
-  if (c.default_sql) sql += " DEFAULT " + *c.default_sql;
-  if (c.unique) {
-    sql += fmt::format(" CONSTRAINT {} UNIQUE", quote_ident(table.table + "_" + c.name + "_key"));
-  }
-  if (c.references) {
-    sql += fmt::format(" CONSTRAINT {} REFERENCES {} ({})",
-                       quote_ident(table.table + "_" + c.name + "_fkey"),
-                       quote_ident(c.references->table), quote_ident(c.references->column));
-    if (!c.references->on_delete.empty()) sql += " ON DELETE " + c.references->on_delete;
-  }
-  for (const auto& v : c.validators) {
-    if (!v.sql_check) continue;
-    sql += fmt::format(" CONSTRAINT {} CHECK ({})",
-                       quote_ident(fmt::format("{}_{}_{}", table.table, c.name, v.name)),
-                       v.sql_check(quote_ident(c.name)));
-  }
-  return sql;
-}
-
+// sync may run again on an existing database: an enum type already there is kept.
 void create_enum_types(Database& db, const TableInfo& table) {
+  const auto statements = create_enum_type_statements(table);
+  std::size_t next = 0;
   for (const auto* c : table.columns) {
     if (c->type.kind() != Type::Kind::enumeration) continue;
-    const std::string name = enum_type_name(table, *c);
-    const auto exists = query(db, "SELECT 1 FROM pg_type WHERE typname = :name", {{"name", name}});
-    if (!exists.empty()) continue;
-    std::vector<std::string> labels;
-    for (const auto& label : c->type.labels())
-      labels.push_back(quote_literal(label));
-    db.run(Statement{
-        fmt::format("CREATE TYPE {} AS ENUM ({})", quote_ident(name), fmt::join(labels, ", ")),
-        {}});
+    const std::string& sql = statements[next++];
+    const auto exists = query(db, "SELECT 1 FROM pg_type WHERE typname = :name",
+                              {{"name", enum_type_name(table.table, *c)}});
+    if (exists.empty()) db.run(Statement{sql, {}});
   }
 }
 
@@ -70,12 +35,7 @@ void refuse_in_production(const Database& db, SyncMode mode) {
 }  // namespace
 
 std::vector<std::string> create_statements(const TableInfo& table) {
-  std::vector<std::string> columns;
-  columns.reserve(table.columns.size());
-  for (const auto* c : table.columns)
-    columns.push_back(column_sql(table, *c));
-  return {fmt::format("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)", quote_ident(table.table),
-                      fmt::join(columns, ",\n  "))};
+  return {create_table_statement(table, true)};
 }
 
 void sync_tables(Database& db, const std::vector<TableInfo>& tables, SyncMode mode) {
@@ -86,7 +46,7 @@ void sync_tables(Database& db, const std::vector<TableInfo>& tables, SyncMode mo
       for (const auto* c : it->columns) {
         if (c->type.kind() != Type::Kind::enumeration) continue;
         db.run(Statement{
-            fmt::format("DROP TYPE IF EXISTS {}", quote_ident(enum_type_name(*it, *c))), {}});
+            fmt::format("DROP TYPE IF EXISTS {}", quote_ident(enum_type_name(it->table, *c))), {}});
       }
     }
   }
@@ -106,7 +66,7 @@ void sync_tables(Database& db, const std::vector<TableInfo>& tables, SyncMode mo
     for (const auto* c : table.columns) {
       if (std::find(present.begin(), present.end(), c->name) != present.end()) continue;
       db.run(Statement{fmt::format("ALTER TABLE {} ADD COLUMN {}", quote_ident(table.table),
-                                   column_sql(table, *c)),
+                                   column_definition(table.table, *c)),
                        {}});
     }
     for (const auto& name : present) {

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "analyzer/literal_scanner.hpp"
-#include "proxy/sql_split.hpp"
+#include "analyzer/sql_split.hpp"
 #include "proxy/wire/byte_order.hpp"
 #include "proxy/wire/messages.hpp"
 

@@ -1,4 +1,4 @@
-#include "proxy/sql_split.hpp"
+#include "analyzer/sql_split.hpp"
 
 #include <cctype>
 
