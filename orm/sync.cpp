@@ -44,6 +44,14 @@ std::string column_sql(const TableInfo& table, const ColumnInfo& c) {
   return sql;
 }
 
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  quoted.reserve(names.size());
+  for (const auto& n : names)
+    quoted.push_back(quote_ident(n));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
 void create_enum_types(Database& db, const TableInfo& table) {
   for (const auto* c : table.columns) {
     if (c->type.kind() != Type::Kind::enumeration) continue;
@@ -70,12 +78,48 @@ void refuse_in_production(const Database& db, SyncMode mode) {
 }  // namespace
 
 std::vector<std::string> create_statements(const TableInfo& table) {
-  std::vector<std::string> columns;
-  columns.reserve(table.columns.size());
+  std::vector<std::string> parts;
+  parts.reserve(table.columns.size());
   for (const auto* c : table.columns)
-    columns.push_back(column_sql(table, *c));
-  return {fmt::format("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)", quote_ident(table.table),
-                      fmt::join(columns, ",\n  "))};
+    parts.push_back(column_sql(table, *c));
+  for (const auto& u : table.uniques) {
+    parts.push_back(
+        fmt::format("CONSTRAINT {} UNIQUE ({})", quote_ident(u.name), quoted_list(u.columns)));
+  }
+  for (const auto& fk : table.foreign_keys) {
+    const bool inline_reference = std::any_of(
+        table.columns.begin(), table.columns.end(),
+        [&](const ColumnInfo* c) { return c->name == fk.column && c->references.has_value(); });
+    if (inline_reference) continue;  // declared on the column already
+    std::string sql =
+        fmt::format("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})", quote_ident(fk.name),
+                    quote_ident(fk.column), quote_ident(fk.references_table),
+                    quote_ident(fk.references_column));
+    if (!fk.on_delete.empty()) sql += " ON DELETE " + fk.on_delete;
+    parts.push_back(std::move(sql));
+  }
+  std::vector<std::string> out{fmt::format("CREATE TABLE IF NOT EXISTS {} (\n  {}\n)",
+                                           quote_ident(table.table), fmt::join(parts, ",\n  "))};
+  for (const auto& index : table.indexes) {
+    out.push_back(fmt::format("CREATE INDEX IF NOT EXISTS {} ON {} ({})", quote_ident(index.name),
+                              quote_ident(table.table), quoted_list(index.columns)));
+  }
+  return out;
+}
+
+std::vector<TableInfo> with_foreign_keys(std::vector<TableInfo> tables,
+                                         const std::vector<ForeignKey>& foreign_keys) {
+  for (const auto& fk : foreign_keys) {
+    const auto table = std::find_if(tables.begin(), tables.end(),
+                                    [&](const TableInfo& t) { return t.table == fk.table; });
+    if (table == tables.end()) {
+      throw UsageError(fmt::format(
+          "foreign key {} belongs to table {}, which is not in the sync list: add its model",
+          fk.name, fk.table));
+    }
+    table->foreign_keys.push_back(fk);
+  }
+  return tables;
 }
 
 void sync_tables(Database& db, const std::vector<TableInfo>& tables, SyncMode mode) {
