@@ -120,25 +120,25 @@ void add_children(Node& node, const std::vector<Include>& includes, const Associ
                                    via.describe(), node.model->model_name(),
                                    via.source().model_name()));
     }
-    check_options(via, inc.options);
+    check_options(via, *inc.options);
     auto child = std::make_unique<Node>();
     child->model = &via.target();
     child->via = &via;
     child->parent = &node;
-    child->where = inc.options.where;
-    child->order = inc.options.order;
-    child->required = inc.options.required;
-    child->separate = inc.options.separate;
-    child->limit = inc.options.limit;
+    child->where = inc.options->where;
+    child->order = inc.options->order;
+    child->required = inc.options->required;
+    child->separate = inc.options->separate;
+    child->limit = inc.options->limit;
     child->alias = aliases.take(via.as());
     if (child->through()) child->through_alias = aliases.take(via.as() + "_through");
     std::vector<std::size_t> needed{child->model->require_primary("an include")};
-    child->columns = selected_columns(*child->model, inc.options.attributes, {}, needed);
+    child->columns = selected_columns(*child->model, inc.options->attributes, {}, needed);
     if (via.carries_through()) {
       for (std::size_t i = 0; i < via.through()->columns().size(); ++i)
         child->through_columns.push_back(i);
     }
-    add_children(*child, inc.options.include, registry, executor, aliases);
+    add_children(*child, inc.options->include, registry, executor, aliases);
     node.children.push_back(std::move(child));
   }
   // Keys the children are matched by must be read even when attributes leave them out.
@@ -162,8 +162,6 @@ std::string link_condition(const Node& node, const std::string& parent_alias) {
   switch (via.kind()) {
     case AssociationKind::has_one:
     case AssociationKind::has_many:
-      return fmt::format("{} = {}", column_of(node, via.target_key()),
-                         qualified(parent_alias, source[via.source_key()]->name));
     case AssociationKind::belongs_to:
       return fmt::format("{} = {}", column_of(node, via.target_key()),
                          qualified(parent_alias, source[via.source_key()]->name));
@@ -187,7 +185,7 @@ std::string link_column(const Node& node) {
 
 // `"tags" AS "tags"`, or for belongsToMany the join model joined to its target.
 std::string table_of(const Node& node) {
-  const std::string table =
+  std::string table =
       fmt::format("{} AS {}", quote_ident(node.model->table()), quote_ident(node.alias));
   if (!node.through()) return table;
   const Association& via = *node.via;

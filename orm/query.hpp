@@ -7,6 +7,7 @@
 
 #include <any>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <typeindex>
@@ -32,7 +33,15 @@ Order desc(T M::*member) {
   return Order{attr(member).name, true};
 }
 
-struct Include;
+struct IncludeOptions;
+
+// An association to load eagerly, named by the member that holds it (see orm/loaded.hpp);
+// the Database's association registry says which association that is. Build it with include().
+struct Include {
+  std::type_index owner;
+  std::any member;  // the pointer to member, e.g. Many<Order> User::*
+  std::shared_ptr<const IncludeOptions> options;
+};
 
 // How one association is loaded along with its parent.
 struct IncludeOptions {
@@ -45,21 +54,15 @@ struct IncludeOptions {
   std::vector<Include> include{};       // nested, to any depth
 };
 
-// An association to load eagerly, named by the member that holds it (see orm/loaded.hpp);
-// the Database's association registry says which association that is.
-struct Include {
-  std::type_index owner;
-  std::any member;  // the pointer to member, e.g. Many<Order> User::*
-  IncludeOptions options;
-};
-
 template <typename M, typename T>
 Include include(Many<T> M::*member, IncludeOptions options = {}) {
-  return Include{std::type_index(typeid(M)), std::any(member), std::move(options)};
+  return Include{std::type_index(typeid(M)), std::any(member),
+                 std::make_shared<const IncludeOptions>(std::move(options))};
 }
 template <typename M, typename T>
 Include include(One<T> M::*member, IncludeOptions options = {}) {
-  return Include{std::type_index(typeid(M)), std::any(member), std::move(options)};
+  return Include{std::type_index(typeid(M)), std::any(member),
+                 std::make_shared<const IncludeOptions>(std::move(options))};
 }
 
 struct FindOptions {

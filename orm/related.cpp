@@ -59,7 +59,7 @@ void require_has_kind(const Association& a) {
 
 std::int64_t count(Executor& executor, const Association& a, const Param& key, const Where& where) {
   require_has_kind(a);
-  const std::string alias = a.as();
+  const std::string& alias = a.as();
   Statement st;
   st.params.push_back(key);
   if (has_kind(a)) {

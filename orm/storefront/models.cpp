@@ -5,14 +5,17 @@
 namespace pgtally::storefront {
 namespace {
 using orm::Type;
-constexpr orm::ColumnOptions kKey{.primary_key = true, .auto_increment = true};
+// Every storefront table's key: id bigserial primary key.
+orm::ColumnOptions key() {
+  return {.primary_key = true, .auto_increment = true};
+}
 }  // namespace
 
 const orm::ModelSchema<Category>& Category::schema() {
   static const auto schema =
       orm::ModelSchema<Category>("categories", "Category")
           .underscored()
-          .column(&Category::id, "id", Type::bigint(), kKey)
+          .column(&Category::id, "id", Type::bigint(), key())
           .column(&Category::name, "name", Type::string(100), {.unique = true})
           .timestamps(&Category::createdAt, &Category::updatedAt);
   return schema;
@@ -21,7 +24,7 @@ const orm::ModelSchema<Category>& Category::schema() {
 const orm::ModelSchema<User>& User::schema() {
   static const auto schema = orm::ModelSchema<User>("users", "User")
                                  .underscored()
-                                 .column(&User::id, "id", Type::bigint(), kKey)
+                                 .column(&User::id, "id", Type::bigint(), key())
                                  .column(&User::email, "email", Type::string(255),
                                          {.unique = true, .validate = {orm::is_email()}})
                                  .column(&User::name, "name", Type::string(100))
@@ -32,7 +35,7 @@ const orm::ModelSchema<User>& User::schema() {
 const orm::ModelSchema<Tag>& Tag::schema() {
   static const auto schema = orm::ModelSchema<Tag>("tags", "Tag")
                                  .underscored()
-                                 .column(&Tag::id, "id", Type::bigint(), kKey)
+                                 .column(&Tag::id, "id", Type::bigint(), key())
                                  .column(&Tag::name, "name", Type::string(50), {.unique = true});
   return schema;
 }
@@ -41,7 +44,7 @@ const orm::ModelSchema<Product>& Product::schema() {
   static const auto schema =
       orm::ModelSchema<Product>("products", "Product")
           .underscored()
-          .column(&Product::id, "id", Type::bigint(), kKey)
+          .column(&Product::id, "id", Type::bigint(), key())
           .column(&Product::categoryId, "categoryId", Type::bigint())
           .column(&Product::name, "name", Type::string(200))
           .column(&Product::sku, "sku", Type::string(64), {.unique = true})
@@ -55,7 +58,7 @@ const orm::ModelSchema<ProductTag>& ProductTag::schema() {
   static const auto schema =
       orm::ModelSchema<ProductTag>("product_tags", "ProductTag")
           .underscored()
-          .column(&ProductTag::id, "id", Type::bigint(), kKey)
+          .column(&ProductTag::id, "id", Type::bigint(), key())
           .column(&ProductTag::productId, "productId", Type::bigint())
           .column(&ProductTag::tagId, "tagId", Type::bigint())
           .column(&ProductTag::addedAt, "addedAt", Type::timestamptz(),
@@ -68,7 +71,7 @@ const orm::ModelSchema<ProductTag>& ProductTag::schema() {
 const orm::ModelSchema<Review>& Review::schema() {
   static const auto schema = orm::ModelSchema<Review>("reviews", "Review")
                                  .underscored()
-                                 .column(&Review::id, "id", Type::bigint(), kKey)
+                                 .column(&Review::id, "id", Type::bigint(), key())
                                  .column(&Review::productId, "productId", Type::bigint())
                                  .column(&Review::userId, "userId", Type::bigint())
                                  .column(&Review::rating, "rating", Type::integer(),
@@ -84,7 +87,7 @@ const orm::ModelSchema<Order>& Order::schema() {
   static const auto schema =
       orm::ModelSchema<Order>("orders", "Order")
           .underscored()
-          .column(&Order::id, "id", Type::bigint(), kKey)
+          .column(&Order::id, "id", Type::bigint(), key())
           .column(&Order::userId, "userId", Type::bigint())
           .column(&Order::status, "status", Type::string(20),
                   {.default_value = "pending",
@@ -100,7 +103,7 @@ const orm::ModelSchema<OrderItem>& OrderItem::schema() {
   static const auto schema =
       orm::ModelSchema<OrderItem>("order_items", "OrderItem")
           .underscored()
-          .column(&OrderItem::id, "id", Type::bigint(), kKey)
+          .column(&OrderItem::id, "id", Type::bigint(), key())
           .column(&OrderItem::orderId, "orderId", Type::bigint())
           .column(&OrderItem::productId, "productId", Type::bigint())
           .column(&OrderItem::quantity, "quantity", Type::integer(), {.validate = {orm::min(1)}})
