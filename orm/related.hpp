@@ -93,9 +93,9 @@ class RelatedMany {
       throw UsageError(association_->describe() + ": add with a join row needs belongsToMany");
     }
     const Param source = key();
-    const Param other = target_key(target);
+    const std::string other = required_target_key(target);
     through->read(&link, association_->through_source_key(), source->data(), source->size(), false);
-    through->read(&link, association_->through_target_key(), other->data(), other->size(), false);
+    through->read(&link, association_->through_target_key(), other.data(), other.size(), false);
     return Repository<J>(*executor_).create(std::move(link));
   }
   // One UPDATE setting the targets' foreign key to NULL (hasMany; a NOT NULL key makes it a
@@ -133,13 +133,16 @@ class RelatedMany {
   [[nodiscard]] Param target_key(const T& target) const {
     return association_->target().get(&target, association_->target().require_primary("add"));
   }
+  [[nodiscard]] std::string required_target_key(const T& target) const {
+    const Param k = target_key(target);
+    if (!k) throw UsageError(association_->describe() + ": a target has no primary key yet");
+    return *k;
+  }
   [[nodiscard]] std::vector<std::string> keys(const std::vector<T*>& targets) const {
     std::vector<std::string> out;
-    for (const T* t : targets) {
-      const Param k = target_key(*t);
-      if (!k) throw UsageError(association_->describe() + ": a target has no primary key yet");
-      out.push_back(*k);
-    }
+    out.reserve(targets.size());
+    for (const T* t : targets)
+      out.push_back(required_target_key(*t));
     return out;
   }
   void point_in_memory(const std::vector<T*>& targets, const Param& value) const {
@@ -190,13 +193,12 @@ class RelatedOne {
   // belongsTo: one UPDATE of the source's foreign key (also in memory). hasOne: one UPDATE
   // that points target at the source and unsets the previous one.
   void set(T& target) {
-    const Param other = association_->target().get(&target, association_->target_key());
     if (association_->kind() == AssociationKind::belongs_to) {
-      point(other);
+      point(association_->target().get(&target, association_->target_key()));
       return;
     }
-    related_sql::replace(*executor_, *association_, key(), {target_pk(target)});
-    const Param k = key();
+    const Param k = require_key();
+    related_sql::replace(*executor_, *association_, k, {target_pk(target)});
     association_->target().read(&target, association_->target_key(), k->data(), k->size(), false);
   }
   // belongsTo: one UPDATE setting the source's foreign key to NULL. hasOne: one UPDATE
@@ -206,13 +208,13 @@ class RelatedOne {
       point(std::nullopt);
       return;
     }
-    related_sql::replace(*executor_, *association_, key(), {});
+    related_sql::replace(*executor_, *association_, require_key(), {});
   }
   // One statement. hasOne: INSERT with the foreign key set. belongsTo: INSERT of the target
   // and UPDATE of the source's key together (a WITH statement); the key is set in memory.
   T create(T target) {
     if (association_->kind() != AssociationKind::belongs_to) {
-      const Param k = key();
+      const Param k = require_key();
       association_->target().read(&target, association_->target_key(), k->data(), k->size(), false);
       return Repository<T>(*executor_).create(std::move(target));
     }
@@ -230,6 +232,11 @@ class RelatedOne {
  private:
   [[nodiscard]] Param key() const {
     return association_->source().get(source_, association_->source_key());
+  }
+  [[nodiscard]] Param require_key() const {
+    Param value = key();
+    if (!value) throw UsageError(association_->describe() + ": the source's key is NULL");
+    return value;
   }
   [[nodiscard]] std::string target_pk(const T& target) const {
     const Param k =

@@ -170,7 +170,9 @@ int main(int argc, char** argv) {
         "  %-14s %10.0f %9.1f ms\n"
         "  %-14s %10.0f %9.1f ms\n"
         "  %-14s %10.0f %9.1f ms\n"
-        "  The lazy loop pays one round trip per order and per item; JOIN pays one in all.\n",
+        "  The lazy loop pays a round trip per order and per item. JOIN pays one, but repeats\n"
+        "  each order's and product's columns on every joined row; separate pays one per level\n"
+        "  and reads each row once.\n",
         kOrders, kSize.items_per_order, "load", "statements", "time", "JOIN", join->statements,
         join->real * 1e3, "separate", separate->statements, separate->real * 1e3, "lazy loop",
         lazy->statements, lazy->real * 1e3);
