@@ -7,7 +7,8 @@
 //     orm::Associations a;
 //     a.has_many(&User::orders, &Order::userId, {.as = "orders"});
 //     a.belongs_to(&Order::user, &Order::userId, {.as = "user", .on_delete = "CASCADE"});
-//     return std::move(a.validate());
+//     a.validate();
+//     return a;
 //   }();
 // The Database finds it through Config::associations.
 #pragma once

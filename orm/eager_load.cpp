@@ -121,6 +121,12 @@ void add_children(Node& node, const std::vector<Include>& includes, const Associ
                                    via.source().model_name()));
     }
     check_options(via, *inc.options);
+    for (const auto& sibling : node.children) {
+      if (sibling->via == &via) {
+        throw UsageError(via.describe() +
+                         " is included twice at the same level: merge the two includes");
+      }
+    }
     auto child = std::make_unique<Node>();
     child->model = &via.target();
     child->via = &via;

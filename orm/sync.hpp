@@ -3,6 +3,7 @@
 // multi-column UNIQUE, the foreign keys the association registry declares) and indexes;
 // alter adds missing columns and drops undeclared ones; force drops and recreates. The two
 // destructive modes refuse to run when the Database is in production (PGTALLY_ENV=production).
+// Constraints and indexes come with the CREATE TABLE: alter adds none to an existing table.
 #pragma once
 
 #include <string>

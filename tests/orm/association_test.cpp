@@ -352,9 +352,27 @@ TEST_F(Associations, IncludeOptionsThatCannotBeHonouredAreErrors) {
                    {.include = {include(&sf::User::orders, {.required = true, .separate = true})}}),
                UsageError);
   EXPECT_THROW(users.find_all({.include = {include(&sf::User::orders, {.limit = 1})}}), UsageError);
+  EXPECT_THROW(
+      users.find_all({.include = {include(&sf::User::orders), include(&sf::User::orders)}}),
+      UsageError);
   Database bare(test_config());
   EXPECT_THROW(Repository<sf::User>(bare).find_all({.include = {include(&sf::User::orders)}}),
                UsageError);
+}
+
+TEST_F(Associations, IncludesAndAccessorsRunInsideATransaction) {
+  auto user = *Repository<sf::User>(*db).find_by_pk(std::int64_t{4});
+  {
+    Transaction tx = db->begin();
+    related(tx, user, &sf::User::orders).create(sf::Order{.status = "paid"});
+    const auto users = Repository<sf::User>(tx).find_all(
+        {.where = op::eq(&sf::User::id, user.id),
+         .include = {include(&sf::User::orders, {.separate = true})}});
+    ASSERT_EQ(users.size(), 1U);
+    EXPECT_EQ(users[0].orders.size(), 3U);  // the transaction sees its own order
+    tx.rollback();
+  }
+  EXPECT_EQ(related(*db, user, &sf::User::orders).count(), 2);
 }
 
 TEST_F(Associations, SyncCreatesForeignKeysTheJoinUniqueAndIndexes) {
