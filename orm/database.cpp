@@ -103,6 +103,15 @@ Database::~Database() {
   pool_.reset();
 }
 
+const Associations& Database::associations() const {
+  if (config_.associations == nullptr) {
+    throw UsageError(
+        "this Database has no association registry: set Config::associations to the "
+        "application's validated orm::Associations before using includes or related()");
+  }
+  return *config_.associations;
+}
+
 Result Database::run(const Statement& statement) {
   Lease lease = pool_->acquire();
   return execute_on(lease, statement);

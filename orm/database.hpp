@@ -19,11 +19,16 @@
 
 namespace pgtally::orm {
 
+class Associations;
+
 struct Config {
   std::string conninfo;  // a postgres:// URI or key=value string; never logged
   bool production = false;
   std::string application_name = "pgtally-orm";  // used unless the URL names one
   PoolOptions pool;
+  // The validated registry that includes and lazy accessors read (orm/associations.hpp); it
+  // must outlive the Database. Null: the models have no associations.
+  const Associations* associations = nullptr;
 
   // From a URL; production from PGTALLY_ENV. Throws UsageError when libpq cannot parse it.
   static Config from_url(const std::string& url);
@@ -64,6 +69,8 @@ class Database final : public Executor {
   ModelHooks<M>& hooks();
 
   [[nodiscard]] bool production() const { return config_.production; }
+  // The association registry; throws UsageError when Config::associations was not set.
+  [[nodiscard]] const Associations& associations() const;
   [[nodiscard]] const Config& config() const { return config_; }
   Pool& pool() { return *pool_; }
 

@@ -24,8 +24,12 @@ std::string column_definition(const std::string& table, const ColumnInfo& column
 // CREATE TYPE ... AS ENUM for each enumeration column, in column order.
 std::vector<std::string> create_enum_type_statements(const TableInfo& table);
 
-// CREATE TABLE [IF NOT EXISTS] "table" (columns...). on_update: one entry per column or none.
+// CREATE TABLE [IF NOT EXISTS] "table" (columns..., multi-column UNIQUEs, foreign keys not
+// declared on a column). on_update: one entry per column or none.
 std::string create_table_statement(const TableInfo& table, bool if_not_exists,
                                    const std::vector<std::string>& on_update = {});
+
+// CREATE INDEX IF NOT EXISTS for the table's declared indexes.
+std::vector<std::string> create_index_statements(const TableInfo& table);
 
 }  // namespace pgtally::orm

@@ -13,7 +13,8 @@ namespace pgtally::orm {
 
 // Base of everything the ORM throws. code() is a SQLSTATE ("23505") or, for errors raised
 // before any SQL runs, an ORM code in the same shape ("PGT01" validation, "PGT02" pool timeout,
-// "PGT03" refused in production, "PGT04" misuse of the API).
+// "PGT03" refused in production, "PGT04" misuse of the API, "PGT05" an association registry
+// that does not hold together).
 class Error : public std::runtime_error {
  public:
   Error(std::string code, const std::string& message)
@@ -115,6 +116,13 @@ class ProductionRefusal : public Error {
 class UsageError : public Error {
  public:
   explicit UsageError(const std::string& message) : Error("PGT04", message) {}
+};
+
+// The association registry is inconsistent: a side declared without its inverse, an unknown
+// column, a duplicate alias. Raised when the registry is validated, before any SQL runs.
+class AssociationError : public Error {
+ public:
+  explicit AssociationError(const std::string& message) : Error("PGT05", message) {}
 };
 
 }  // namespace pgtally::orm

@@ -58,10 +58,33 @@ struct ColumnInfo {
   bool explicit_name = false;  // set by field(): underscored() leaves it alone
 };
 
+// A table-level constraint or index over one or more SQL columns.
+struct UniqueConstraint {
+  std::string name;
+  std::vector<std::string> columns;
+};
+struct Index {
+  std::string name;
+  std::vector<std::string> columns;
+};
+
+// A FOREIGN KEY constraint; the association registry declares these (orm/associations.hpp).
+struct ForeignKey {
+  std::string name;  // <table>_<column>_fkey, PostgreSQL's own default
+  std::string table;
+  std::string column;
+  std::string references_table;
+  std::string references_column;
+  std::string on_delete;  // "CASCADE", "RESTRICT", "SET NULL"; empty: NO ACTION
+};
+
 // What sync needs of a table.
 struct TableInfo {
   std::string table;
   std::vector<const ColumnInfo*> columns;
+  std::vector<UniqueConstraint> uniques{};
+  std::vector<Index> indexes{};
+  std::vector<ForeignKey> foreign_keys{};
 };
 
 // "firstName" → "first_name".
@@ -257,6 +280,17 @@ class ModelSchema {
     return *this;
   }
 
+  // UNIQUE over several columns (SQL names), e.g. a join table's (product_id, tag_id).
+  ModelSchema& unique_constraint(std::string name, std::vector<std::string> columns) {
+    uniques_.push_back(UniqueConstraint{std::move(name), std::move(columns)});
+    return *this;
+  }
+  // CREATE INDEX name ON table (columns), created by sync.
+  ModelSchema& index(std::string name, std::vector<std::string> columns) {
+    indexes_.push_back(Index{std::move(name), std::move(columns)});
+    return *this;
+  }
+
   ModelSchema& validate_model(std::string name,
                               std::function<std::optional<std::string>(const M&)> check) {
     model_validators_.push_back(ModelValidator<M>{std::move(name), std::move(check)});
@@ -298,7 +332,7 @@ class ModelSchema {
   }
 
   [[nodiscard]] TableInfo info() const {
-    TableInfo t{table_, {}};
+    TableInfo t{table_, {}, uniques_, indexes_, {}};
     for (const auto& c : columns_)
       t.columns.push_back(c.get());
     return t;
@@ -321,6 +355,8 @@ class ModelSchema {
   const Column<M>* created_ = nullptr;
   const Column<M>* updated_ = nullptr;
   std::vector<ModelValidator<M>> model_validators_;
+  std::vector<UniqueConstraint> uniques_;
+  std::vector<Index> indexes_;
 };
 
 // A model is a struct with a static schema() returning its ModelSchema.

@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 
 #include "orm/database.hpp"
+#include "orm/eager_load.hpp"
 #include "orm/model.hpp"
+#include "orm/model_ops.hpp"
 #include "orm/query.hpp"
 
 namespace pgtally::orm {
@@ -50,6 +52,14 @@ class Repository {
   // Validates, runs before_create/before_save hooks, INSERTs ... RETURNING *, and returns the
   // stored row (generated key, defaults, timestamps).
   M create(M instance) {
+    return create(std::move(instance), [](Statement insert) { return insert; });
+  }
+
+  // create() whose INSERT ... RETURNING * statement `around` may embed in a larger one (the
+  // association accessors put it in a WITH clause, so that linking costs no extra query);
+  // the statement it returns must still return the stored row.
+  template <typename Around>
+  M create(M instance, Around around) {
     auto& hooks = executor_->database().template hooks<M>();
     stamp(instance, true);
     hooks.run(HookPoint::before_create, instance);
@@ -57,7 +67,9 @@ class Repository {
     validate(instance);
     std::vector<M> one;
     one.push_back(std::move(instance));
-    M stored = std::move(insert(one).front());
+    auto rows = map_rows<M>(executor_->run(around(insert_statement(one))));
+    if (rows.empty()) throw UsageError("create: the INSERT returned no row");
+    M stored = std::move(rows.front());
     hooks.run(HookPoint::after_create, stored);
     hooks.run(HookPoint::after_save, stored);
     return stored;
@@ -92,8 +104,16 @@ class Repository {
     return stored;
   }
 
+  // With options.include, the associations are loaded too (orm/eager_load.hpp): one
+  // statement for the JOIN includes, one more per separate level.
   std::vector<M> find_all(const FindOptions& options = {}) {
-    return map_rows<M>(executor_->run(select(options)));
+    if (options.include.empty()) return map_rows<M>(executor_->run(select(options)));
+    auto loaded = load_graph(*executor_, model_ops<M>(), options);
+    std::vector<M> out;
+    out.reserve(loaded.size());
+    for (auto& instance : loaded)
+      out.push_back(take<M>(instance));
+    return out;
   }
 
   std::optional<M> find_one(FindOptions options = {}) {
@@ -322,6 +342,12 @@ class Repository {
   }
 
   std::vector<M> insert(std::vector<M>& instances) {
+    return map_rows<M>(executor_->run(insert_statement(instances)));
+  }
+
+ public:
+  // The INSERT ... RETURNING * that create and bulk_create send (no validation, no hooks).
+  static Statement insert_statement(const std::vector<M>& instances) {
     // Columns the database fills: an unset auto-increment key, a NULL optional with a DEFAULT.
     std::vector<const Column<M>*> columns;
     for (const auto& c : schema().columns()) {
@@ -362,9 +388,10 @@ class Repository {
                                            quote_ident(schema().table()))
                              : fmt::format("INSERT INTO {} ({}) VALUES {} RETURNING *",
                                            quote_ident(schema().table()), names, rows);
-    return map_rows<M>(executor_->run(st));
+    return st;
   }
 
+ private:
   Executor* executor_;
 };
 

@@ -35,7 +35,25 @@ void refuse_in_production(const Database& db, SyncMode mode) {
 }  // namespace
 
 std::vector<std::string> create_statements(const TableInfo& table) {
-  return {create_table_statement(table, true)};
+  std::vector<std::string> out{create_table_statement(table, true)};
+  for (auto& sql : create_index_statements(table))
+    out.push_back(std::move(sql));
+  return out;
+}
+
+std::vector<TableInfo> with_foreign_keys(std::vector<TableInfo> tables,
+                                         const std::vector<ForeignKey>& foreign_keys) {
+  for (const auto& fk : foreign_keys) {
+    const auto table = std::find_if(tables.begin(), tables.end(),
+                                    [&](const TableInfo& t) { return t.table == fk.table; });
+    if (table == tables.end()) {
+      throw UsageError(fmt::format(
+          "foreign key {} belongs to table {}, which is not in the sync list: add its model",
+          fk.name, fk.table));
+    }
+    table->foreign_keys.push_back(fk);
+  }
+  return tables;
 }
 
 void sync_tables(Database& db, const std::vector<TableInfo>& tables, SyncMode mode) {

@@ -86,20 +86,27 @@ Where Where::negate(Where part) {
   return Where(std::move(node));
 }
 
-void Where::render(std::string& sql, std::vector<Param>& params) const {
+std::string qualified(std::string_view table_alias, std::string_view column) {
+  if (table_alias.empty()) return quote_ident(std::string(column));
+  return quote_ident(std::string(table_alias)) + "." + quote_ident(std::string(column));
+}
+
+void Where::render(std::string& sql, std::vector<Param>& params,
+                   std::string_view table_alias) const {
   if (node_ == nullptr) {
     sql += "TRUE";
     return;
   }
-  render(*node_, sql, params);
+  render(*node_, sql, params, table_alias);
 }
 
-void Where::render(const Node& node, std::string& sql, std::vector<Param>& params) {
+void Where::render(const Node& node, std::string& sql, std::vector<Param>& params,
+                   std::string_view table_alias) {
   const auto placeholder = [&](const Param& value) {
     params.push_back(value);
     return fmt::format("${}", params.size());
   };
-  const std::string column = quote_ident(node.column);
+  const std::string column = qualified(table_alias, node.column);
   switch (node.kind) {
     case Node::Kind::compare:
       if (!node.values.front()) {
@@ -137,14 +144,14 @@ void Where::render(const Node& node, std::string& sql, std::vector<Param>& param
       sql += '(';
       for (std::size_t i = 0; i < node.children.size(); ++i) {
         if (i > 0) sql += joiner;
-        node.children[i].render(sql, params);
+        node.children[i].render(sql, params, table_alias);
       }
       sql += ')';
       return;
     }
     case Node::Kind::negate:
       sql += "NOT (";
-      node.children.front().render(sql, params);
+      node.children.front().render(sql, params, table_alias);
       sql += ')';
       return;
   }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,7 +22,10 @@ class Where {
 
   [[nodiscard]] bool empty() const { return node_ == nullptr; }
   // Appends the condition to sql, numbering placeholders after those already in params.
-  void render(std::string& sql, std::vector<Param>& params) const;
+  // With a table alias, columns are qualified by it ("orders"."status"), as statements that
+  // join several tables need.
+  void render(std::string& sql, std::vector<Param>& params,
+              std::string_view table_alias = {}) const;
 
   // Building blocks; prefer the typed functions in orm::op.
   static Where compare(std::string column, std::string op, Param value);
@@ -41,9 +45,13 @@ class Where {
   // all_of (all = true) and any_of share this.
   static Where group(std::vector<Where> input, bool all);
   explicit Where(std::shared_ptr<const Node> node) : node_(std::move(node)) {}
-  static void render(const Node& node, std::string& sql, std::vector<Param>& params);
+  static void render(const Node& node, std::string& sql, std::vector<Param>& params,
+                     std::string_view table_alias);
   std::shared_ptr<const Node> node_;
 };
+
+// `"alias"."column"`, or `"column"` when the alias is empty.
+std::string qualified(std::string_view table_alias, std::string_view column);
 
 // The SQL name of a field's column, for attributes and order.
 struct ColumnRef {
