@@ -69,6 +69,23 @@ TEST(Analyzer, DrainsRingsFromTwoProducerThreads) {
   EXPECT_TRUE(analyzer.request("ra").has_value());
 }
 
+TEST(Analyzer, RequestsThatMayHaveLostEventsToAFullRingAreMarkedIncomplete) {
+  Analyzer analyzer;
+  EventRing& ring = analyzer.add_producer(4);  // far too small for the loop's 8 events
+  analyzer.drain(TimePoint{} + 1h);            // a drain before the drop, as the thread does
+  std::size_t pushed = 0;
+  for (Event& e : lazy_loop_events(analyzer.hasher(), 1, "r1"))
+    pushed += ring.try_push(std::move(e)) ? 1 : 0;
+  ASSERT_LT(pushed, 8U);
+  analyzer.drain(TimePoint{} + 10h);
+  const auto r = analyzer.request("r1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->finished);
+  EXPECT_TRUE(r->events_lost);
+  EXPECT_FALSE(r->complete());
+  EXPECT_EQ(analyzer.counters().ring_dropped_full, 8U - pushed);
+}
+
 TEST(Analyzer, ThreadDrainsAndStopFlushes) {
   Analyzer analyzer;
   EventRing& ring = analyzer.add_producer(1024);

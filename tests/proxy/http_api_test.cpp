@@ -1,10 +1,13 @@
 // The HTTP API's routing and its rules, without sockets: which paths are open, when the bearer
 // token is needed, what unknown paths, methods and requests get.
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "analyzer/analyzer.hpp"
 #include "proxy/config.hpp"
+#include "proxy/expect.hpp"
 #include "proxy/http_api.hpp"
 
 namespace pgtally {
@@ -83,6 +86,21 @@ TEST(HttpApi, RequestIdsAndQueryParametersArePercentDecoded) {
   EXPECT_EQ(percent_decode("bad%zz%4"), "bad%zz%4");
   EXPECT_EQ(query_parameter("limit=5&route=%2Fproducts+x", "route"), "/products x");
   EXPECT_EQ(query_parameter("limit=5", "route"), "");
+}
+
+TEST(Expect, IncompleteDataNeverPasses) {
+  const auto request = nlohmann::json::parse(
+      R"({"id":"r","queries":2,"finished":true,"complete":false,"events_lost":true,
+          "by_fingerprint":[],"findings":[]})");
+  RunExpect options;
+  options.max_queries = 5;
+  std::ostringstream out;
+  EXPECT_EQ(judge_request(request, options, out), ExpectExit::incomplete);
+  EXPECT_NE(out.str().find("INCOMPLETE"), std::string::npos) << out.str();
+  auto complete = request;
+  complete["complete"] = true;
+  std::ostringstream again;
+  EXPECT_EQ(judge_request(complete, options, again), ExpectExit::passed) << again.str();
 }
 
 TEST(HttpToken, OffLoopbackWithoutATokenIsAConfigError) {
