@@ -68,7 +68,9 @@ def check_compose(root, parsed, check):
             dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile"))
             check.that(os.path.isfile(dockerfile), f"compose {name}: no Dockerfile at {dockerfile}")
         for volume in service.get("volumes", []):
-            source = volume.split(":")[0]
+            source = volume.rsplit(":", 2)[0] if volume.startswith("${") else volume.split(":")[0]
+            # ${VARIABLE:-default}: the default must exist.
+            source = re.sub(r"^\$\{[A-Z_]+:-(.*)\}$", r"\1", source)
             if source.startswith("."):
                 path = os.path.normpath(os.path.join(base, source))
                 check.that(os.path.exists(path), f"compose {name}: mounts {source}, which does not exist")
