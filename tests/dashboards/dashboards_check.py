@@ -194,7 +194,8 @@ def check_dashboard(path, catalog, errors):
     for var in variables.values():
         if var.get("type") != "query":
             continue
-        query = var.get("definition") or var.get("query", {}).get("query", "")
+        query = var.get("query", "")
+        query = query.get("query", "") if isinstance(query, dict) else query
         check_expression(f"{name} variable {var['name']}", query, catalog, None, errors)
         for used in VARIABLE.findall(query):
             if used not in variables and used not in GRAFANA_BUILTINS:
