@@ -152,6 +152,12 @@ def check_kubernetes(root, parsed, check):
                "pgtally container: liveness must ask /healthz")
     check.that(sidecar.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz",
                "pgtally container: readiness must ask /readyz")
+    port_names = [p["name"] for c in containers.values() for p in c.get("ports", []) if "name" in p]
+    check.that(len(port_names) == len(set(port_names)), f"Deployment: port names repeat in the pod: {port_names}")
+    sidecar_ports = {p.get("name"): p["containerPort"] for p in sidecar.get("ports", [])}
+    for probe in ("livenessProbe", "readinessProbe"):
+        port = sidecar.get(probe, {}).get("httpGet", {}).get("port")
+        check.that(sidecar_ports.get(port, port) == 9932, f"pgtally container: {probe} must ask port 9932")
     resources = sidecar.get("resources", {})
     for kind in ("requests", "limits"):
         check.that("cpu" in resources.get(kind, {}) and "memory" in resources.get(kind, {}),
