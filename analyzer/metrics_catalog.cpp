@@ -25,9 +25,9 @@ constexpr std::array<L, 1> kRefusedBy{"refused_by"};
 constexpr std::array<double, 0> kNoBuckets{};
 
 constexpr L kOne = "1";
-constexpr L kRoutes = "top-K routes (`metrics_top_routes`, 50) + `other`";
-constexpr L kGroups = "top-K client groups (`metrics_top_groups`, 20) + `other`";
-constexpr L kFingerprints = "top-K fingerprints (`metrics_top_fingerprints`, 100) + `other`";
+constexpr L kRoutes = "first 50 routes + `other`";
+constexpr L kGroups = "first 20 client groups + `other`";
+constexpr L kFingerprints = "first 100 fingerprints + `other`";
 
 using T = MetricType;
 using M = Metric;
@@ -116,7 +116,7 @@ constexpr std::array kFamilies = {
     MetricFamily{M::requests, "pgtally_requests_total", T::counter,
                  "Application requests finished, by route and by how they were identified "
                  "(tagged or inferred).",
-                 kRouteAttribution, kNoBuckets, kRoutes},
+                 kRouteAttribution, kNoBuckets, "(first 50 routes + `other`) x 2 attributions"},
     MetricFamily{M::requests_incomplete, "pgtally_requests_incomplete_total", T::counter,
                  "Requests some of whose events were dropped; their counts are lower bounds.",
                  kNone, kNoBuckets, kOne},

@@ -75,7 +75,7 @@ TEST(Analyzer, RequestsThatMayHaveLostEventsToAFullRingAreMarkedIncomplete) {
   analyzer.drain(TimePoint{} + 1h);            // a drain before the drop, as the thread does
   std::size_t pushed = 0;
   for (Event& e : lazy_loop_events(analyzer.hasher(), 1, "r1"))
-    pushed += ring.try_push(std::move(e)) ? 1 : 0;
+    pushed += ring.try_push(std::move(e)) ? 1U : 0U;
   ASSERT_LT(pushed, 8U);
   analyzer.drain(TimePoint{} + 10h);
   const auto r = analyzer.request("r1");
