@@ -24,7 +24,15 @@ class Many {
  public:
   using value_type = T;
 
-  Many() = default;
+  // Declared here and defaulted below the class: clang 14 with libstdc++ 12 would otherwise
+  // instantiate std::vector<T>'s constexpr members where a model declares the member, while T
+  // is still incomplete.
+  Many();
+  ~Many();
+  Many(const Many& other);
+  Many(Many&& other) noexcept;
+  Many& operator=(const Many& other);
+  Many& operator=(Many&& other) noexcept;
   // A loaded collection (what includes and lazy get produce).
   explicit Many(std::vector<T> items) : items_(std::move(items)), loaded_(true) {}
 
@@ -76,6 +84,19 @@ class Many {
   std::vector<T> items_;
   bool loaded_ = false;
 };
+
+template <typename T>
+Many<T>::Many() = default;
+template <typename T>
+Many<T>::~Many() = default;
+template <typename T>
+Many<T>::Many(const Many&) = default;
+template <typename T>
+Many<T>::Many(Many&&) noexcept = default;
+template <typename T>
+Many<T>& Many<T>::operator=(const Many&) = default;
+template <typename T>
+Many<T>& Many<T>::operator=(Many&&) noexcept = default;
 
 template <typename T>
 class One {

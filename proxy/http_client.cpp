@@ -1,5 +1,7 @@
 #include "proxy/http_client.hpp"
 
+#include <cstdint>
+
 #include <fmt/format.h>
 #include <boost/asio/this_coro.hpp>
 
@@ -28,7 +30,7 @@ awaitable<void> get(asio::ip::tcp::endpoint endpoint, std::string host, std::str
   co_await http::async_write(stream, req, asio::redirect_error(use_awaitable, ec));
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(64U * 1024U * 1024U);
+  parser.body_limit(std::uint64_t{64} * 1024 * 1024);
   if (!ec)
     co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
   if (ec) {

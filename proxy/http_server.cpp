@@ -14,8 +14,8 @@ namespace {
 
 namespace sys = boost::system;
 constexpr std::chrono::seconds kIdleTimeout{30};
-constexpr std::uint32_t kHeaderLimit = 8 * 1024;
-constexpr std::uint64_t kBodyLimit = 8 * 1024;
+constexpr std::uint32_t kHeaderLimit = 8U * 1024U;
+constexpr std::uint64_t kBodyLimit = std::uint64_t{8} * 1024;
 
 http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version, bool keep_alive,
                                            bool head) {
