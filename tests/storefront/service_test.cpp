@@ -185,6 +185,7 @@ TEST_F(StorefrontService, RequestIdIsEchoedAndTagsEveryStatement) {
   EXPECT_NE(logs[0].sql.find("request_id='t-tags-1'"), std::string::npos) << logs[0].sql;
   EXPECT_NE(logs[0].sql.find("route='%2Fusers%2F%7Bid%7D%2Forders'"), std::string::npos)
       << logs[0].sql;
+  EXPECT_NE(logs[0].sql.find("source='routes.cpp%3A"), std::string::npos) << logs[0].sql;
 
   const Page generated = get_page(address(), "/healthz");
   EXPECT_FALSE(generated.request_id.empty());

@@ -1,7 +1,8 @@
 // End to end: the storefront service with its database URL pointing at pgtally (analysis on,
 // idle-in-transaction and saturation thresholds lowered), a short load of its pages, then the
 // traps. pgtally's /api/findings must name the lazy pages as N+1 and the slow checkout and the
-// report as pool trouble, and stay silent on the pages that load with includes.
+// report as pool trouble, and stay silent on the pages that load with includes; with tags off,
+// it still infers the lazy page's N+1 from the traffic alone.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -106,6 +107,22 @@ TEST(StorefrontThroughPgtally, LazyPagesAreNPlusOneTheTrapsArePoolFindingsTheRes
     for (const auto& f : all["findings"])
       EXPECT_NE(f.value("route", ""), quiet) << f.dump(2);
   }
+
+  // With tags off pgtally has only the traffic: one connection (pool of 1), the page's
+  // statements in one burst, the lookups' keys found in the list's rows.
+  auto untagged_options = options;
+  untagged_options.tags = false;
+  untagged_options.migrate = false;
+  untagged_options.pool_max = 1;
+  const auto untagged = start_service(untagged_options);
+  EXPECT_EQ(get_page(untagged->bound(), "/products").body["queries"], 21);
+  ASSERT_TRUE(eventually([&] {
+    const json now = findings();
+    for (const auto& f : now["findings"]) {
+      if (f["kind"] == "n_plus_one" && f["attribution"] == "inferred") return true;
+    }
+    return false;
+  })) << findings().dump(2);
   analysis.stop();
 }
 

@@ -194,7 +194,10 @@ HttpResponse Routes::handle(const HttpRequest& request) {
     }
     const Match m = match(*db_, options_, split_target(request.target));
     std::optional<orm::RequestScope> scope;
-    if (options_.tags) scope.emplace(response.request_id, m.route);
+    // The source tag names this line (emplace would otherwise name the standard library's).
+    if (options_.tags) {
+      scope.emplace(response.request_id, m.route, orm::Tags{}, __builtin_FILE(), __builtin_LINE());
+    }
     const QueryCounter::Tally tally(counter_);
     json body = m.run();
     body["queries"] = tally.count();
