@@ -213,7 +213,7 @@ TEST_F(StorefrontService, WithTagsOffStatementsCarryNoComment) {
 TEST_F(StorefrontService, APoolWaitIsReportedByTheNextStatement) {
   auto options = service_options(postgres().conninfo());
   options.pool_max = 1;
-  options.idle_in_transaction = std::chrono::milliseconds(400);
+  options.idle_in_transaction = std::chrono::milliseconds(1500);
   options.migrate = false;
   auto single = start_service(options);
   std::vector<orm::QueryLog> logs;
