@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <thread>
 
@@ -137,6 +138,9 @@ LoadSummary run_load(const LoadOptions& options,
     throw std::invalid_argument("the load needs a duration or a number of requests");
   }
   const std::vector<std::string> wheel = wheel_of(options.mix);
+  const std::string prefix = options.request_id_prefix.empty()
+                                 ? fmt::format("load-{:06x}", std::random_device{}() & 0xffffffU)
+                                 : options.request_id_prefix;
   const auto start = Clock::now();
   const auto deadline = options.duration ? start + *options.duration : Clock::time_point::max();
   std::atomic<std::uint64_t> next{0};
@@ -149,7 +153,7 @@ LoadSummary run_load(const LoadOptions& options,
       if (options.requests && i >= *options.requests) return;
       if (Clock::now() >= deadline) return;
       const std::string& route = wheel[i % wheel.size()];
-      const std::string id = fmt::format("{}-{}-{}", options.request_id_prefix, route, i);
+      const std::string id = fmt::format("{}-{}-{}", prefix, route, i);
       const auto sent = Clock::now();
       const HttpReply reply =
           client.get(route_target(route, i / wheel.size(), options.id_range), id);

@@ -37,7 +37,9 @@ struct LoadOptions {
   std::optional<std::chrono::milliseconds> duration{};  // one of duration and requests
   std::optional<std::uint64_t> requests{};
   std::uint32_t id_range = 20;  // users and orders 1..20 exist in the seeded storefront
-  std::string request_id_prefix = "load";
+  // X-Request-Id is PREFIX-ROUTE-N; empty: "load-" and 6 random hex digits, so that two runs
+  // never reuse a request id.
+  std::string request_id_prefix{};
 };
 
 struct LatencySummary {

@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
   app.add_option("--id-range", options.id_range, "user and order ids used: 1..N")
       ->check(CLI::Range(1U, 1'000'000U))
       ->capture_default_str();
-  app.add_option("--request-id-prefix", options.request_id_prefix, "X-Request-Id is PREFIX-ROUTE-N")
-      ->capture_default_str();
+  app.add_option("--request-id-prefix", options.request_id_prefix,
+                 "X-Request-Id is PREFIX-ROUTE-N (default: load- and a random run id)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
