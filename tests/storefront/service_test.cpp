@@ -2,7 +2,14 @@
 // query count (the lazy pages' N+1 against their one-statement twins, with equal data), bad
 // input answered with JSON errors, request ids echoed and sent as sqlcommenter tags (or not,
 // with tags off), pool waits reported, and both executables run as processes.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +32,30 @@ namespace pgtally::testing {
 namespace {
 
 using nlohmann::json;
+
+// Sends raw bytes on a fresh connection; true when the service then closes it (within 10 s).
+bool closes_after(const storefront::Address& address, const std::string& bytes) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(address.port);
+  ::inet_pton(AF_INET, address.host.c_str(), &to.sin_addr);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  bool closed = false;
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the sockets API
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+    char buffer[512];
+    ssize_t n = 0;
+    while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+    }
+    closed = n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+  ::close(fd);
+  return closed;
+}
 
 class StorefrontService : public ::testing::Test {
  protected:
@@ -171,6 +202,13 @@ TEST_F(StorefrontService, BadInputGetsAJsonErrorWithACode) {
   EXPECT_EQ(long_id.status, 400U);
   EXPECT_NE(long_id.request_id, std::string(200, 'x'));
   EXPECT_EQ(get_page(address(), "/healthz", std::string("a b")).status, 400U);
+  // Headers beyond 8 KB: 431, as JSON.
+  const Page huge = get_page(address(), "/healthz", std::string(9000, 'a'));
+  EXPECT_EQ(huge.status, 431U);
+  EXPECT_EQ(huge.body["error"]["code"], "request_too_large");
+  // Bytes that are not HTTP: the connection is closed, nothing else happens.
+  EXPECT_TRUE(closes_after(address(), "NOT HTTP AT ALL\r\n\r\n"));
+  EXPECT_TRUE(closes_after(address(), std::string(100, '\0')));
   // The service is still up.
   EXPECT_EQ(get_page(address(), "/healthz").status, 200U);
 }
