@@ -165,9 +165,14 @@ Match match(orm::Database& db, const RouteOptions& options, const Target& t) {
   throw RouteError{404, "not_found", "no such route; see the storefront's README section"};
 }
 
+// Invalid UTF-8 (from the database, or echoed input) is replaced, not thrown about.
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string error_body(const RouteError& e, const std::string& request_id) {
-  return json{{"error", {{"code", e.code}, {"message", e.message}}}, {"request_id", request_id}}
-      .dump();
+  return dump(
+      json{{"error", {{"code", e.code}, {"message", e.message}}}, {"request_id", request_id}});
 }
 
 }  // namespace
@@ -203,7 +208,7 @@ HttpResponse Routes::handle(const HttpRequest& request) {
     body["queries"] = tally.count();
     body["request_id"] = response.request_id;
     body["route"] = m.route;
-    response.body = body.dump();
+    response.body = dump(body);
   } catch (const RouteError& e) {
     response.status = e.status;
     response.body = error_body(e, response.request_id);
