@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "orm/database.hpp"
 #include "orm/storefront/service/address.hpp"
