@@ -42,18 +42,27 @@ std::size_t Analyzer::drain_locked(std::size_t max_per_ring) {
     for (const auto& r : rings_)
       rings.push_back(r.get());
   }
-  std::size_t n = 0;
-  TimePoint newest{};
   const std::lock_guard lock(engine_mutex_);
+  // Each ring is in time order, but two relay threads' rings are not in order with each other:
+  // a batch is merged by time, so one request seen on two threads is seen as it happened.
+  batch_.clear();
   for (EventRing* ring : rings) {
     for (std::size_t i = 0; i < max_per_ring; ++i) {
       std::optional<Event> e = ring->try_pop();
       if (!e) break;
-      newest = std::max(newest, event_time(*e));
-      engine_.process(*e);
-      ++n;
+      batch_.push_back(std::move(*e));
     }
   }
+  if (rings.size() > 1) {
+    std::stable_sort(batch_.begin(), batch_.end(),
+                     [](const Event& a, const Event& b) { return event_time(a) < event_time(b); });
+  }
+  TimePoint newest{};
+  for (const Event& e : batch_) {
+    newest = std::max(newest, event_time(e));
+    engine_.process(e);
+  }
+  const std::size_t n = batch_.size();
   const TimePoint now = Clock::now();
   if (n > 0) lag_ns_.store((now - newest).count(), std::memory_order_relaxed);
   if (const std::uint64_t drops = ring_drops(); drops != drops_seen_) {

@@ -82,6 +82,7 @@ class Analyzer {
   std::chrono::milliseconds tick_interval_;
   mutable std::mutex engine_mutex_;
   mutable Engine engine_;         // write_metrics() updates the top-K label sets
+  std::vector<Event> batch_;      // one drain's events, merged by time (under engine_mutex_)
   std::uint64_t drops_seen_ = 0;  // ring drops already marked on requests (under engine_mutex_)
   TimePoint last_drain_{};
   std::atomic<std::int64_t> lag_ns_{0};

@@ -48,10 +48,9 @@ TEST(StorefrontThroughPgtally, LazyPagesAreNPlusOneTheTrapsArePoolFindingsTheRes
   Config config = proxy_config();
   config.http = "127.0.0.1:0";
   config.findings_log = "off";
-  // One relay thread, one event ring: the analyzer drains rings one after the other, so events
-  // of two connections relayed by different threads can reach it out of order, and the report's
-  // second connection could be seen before its first one's transaction.
-  config.threads = 1;
+  // Two relay threads (the default): the report's two connections may sit on different
+  // threads, and the analyzer must still see the first one's transaction before the second.
+  config.threads = 2;
   config.detectors.idle_in_transaction_ms = 500;
   config.detectors.saturation_window_ms = 1000;
   Analysis analysis(config);
