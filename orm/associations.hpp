@@ -181,23 +181,13 @@ class Associations {
   // S hasMany T: T's foreign_key column holds S's primary key. Pair it with belongs_to.
   template <Model S, Model T, typename K>
   Associations& has_many(Many<T> S::*holder, K T::*foreign_key, AssociationOptions options) {
-    return add(AssociationKind::has_many, options, [&](auto keys) {
-      keys.source = source_primary<S>();
-      keys.target = key_index(foreign_key);
-      return std::make_unique<DirectAssociation<S, T, Many<T>>>(AssociationKind::has_many, options,
-                                                                holder, keys);
-    });
+    return add_owning(AssociationKind::has_many, holder, foreign_key, options);
   }
 
   // S hasOne T: as hasMany, with at most one T per S. Pair it with belongs_to.
   template <Model S, Model T, typename K>
   Associations& has_one(One<T> S::*holder, K T::*foreign_key, AssociationOptions options) {
-    return add(AssociationKind::has_one, options, [&](auto keys) {
-      keys.source = source_primary<S>();
-      keys.target = key_index(foreign_key);
-      return std::make_unique<DirectAssociation<S, T, One<T>>>(AssociationKind::has_one, options,
-                                                               holder, keys);
-    });
+    return add_owning(AssociationKind::has_one, holder, foreign_key, options);
   }
 
   // S belongsTo T: S's foreign_key column holds T's primary key; sync creates the FOREIGN KEY
@@ -267,6 +257,18 @@ class Associations {
   }
   static std::string fmt_problem(AssociationKind kind, const AssociationOptions& options,
                                  const char* what);
+
+  // hasMany and hasOne: T's foreign_key column holds S's primary key; `Holder` is Many<T> or
+  // One<T>.
+  template <Model S, Model T, typename Holder, typename K>
+  Associations& add_owning(AssociationKind kind, Holder S::*holder, K T::*foreign_key,
+                           const AssociationOptions& options) {
+    return add(kind, options, [&](auto keys) {
+      keys.source = source_primary<S>();
+      keys.target = key_index(foreign_key);
+      return std::make_unique<DirectAssociation<S, T, Holder>>(kind, options, holder, keys);
+    });
+  }
 
   template <Model M>
   static std::size_t source_primary() {

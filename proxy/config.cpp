@@ -301,20 +301,26 @@ bool is_loopback_address(std::string_view host_port) {
   return inet_pton(AF_INET6, parsed->host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
-std::variant<std::string, ConfigError> load_http_token(const Config& config) {
+std::variant<std::string, ConfigError> read_http_token(const std::string& token_file) {
   std::string token;
-  if (!config.http_token_file.empty()) {
-    std::ifstream in(config.http_token_file);
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
     if (!in || !std::getline(in, token)) {
-      return ConfigError{fmt::format("cannot read the HTTP token from http_token_file {}",
-                                     config.http_token_file)};
+      return ConfigError{fmt::format("cannot read the HTTP token from {}", token_file)};
     }
   } else if (const char* env = std::getenv("PGTALLY_HTTP_TOKEN"); env != nullptr) {
     token = env;
   }
   while (!token.empty() && (token.back() == '\r' || token.back() == ' '))
     token.pop_back();
-  if (token.empty() && config.http != "off" && !is_loopback_address(config.http)) {
+  return token;
+}
+
+std::variant<std::string, ConfigError> load_http_token(const Config& config) {
+  auto token = read_http_token(config.http_token_file);
+  if (std::holds_alternative<ConfigError>(token)) return token;
+  if (std::get<std::string>(token).empty() && config.http != "off" &&
+      !is_loopback_address(config.http)) {
     return ConfigError{fmt::format(
         "http = {} is not a loopback address, so / and /api need a bearer token: write one to a "
         "file named by http_token_file, or set PGTALLY_HTTP_TOKEN",

@@ -79,6 +79,9 @@ std::optional<ServerTls> parse_server_tls(std::string_view text);
 // environment's PGTALLY_HTTP_TOKEN, else empty. An error when the listener is not on loopback
 // and there is no token, or the file cannot be read.
 std::variant<std::string, ConfigError> load_http_token(const Config& config);
+// The first line of `token_file` (when named), else PGTALLY_HTTP_TOKEN, else empty; trailing
+// blanks removed. Shared by the listener and `pgtally expect`.
+std::variant<std::string, ConfigError> read_http_token(const std::string& token_file);
 
 // The detector settings by their INI key (and option name with - for _), for the file and the
 // command line.

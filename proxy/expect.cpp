@@ -1,12 +1,10 @@
 #include "proxy/expect.hpp"
 
-#include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "proxy/http_api.hpp"
+#include "proxy/config.hpp"
 #include "proxy/http_client.hpp"
 
 namespace pgtally {
@@ -14,21 +12,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kPollInterval{200};
 constexpr std::chrono::milliseconds kRequestTimeout{5000};
-
-std::string token_for(const RunExpect& options, std::string& error) {
-  std::string token;
-  if (!options.token_file.empty()) {
-    std::ifstream in(options.token_file);
-    if (!in || !std::getline(in, token)) {
-      error = fmt::format("cannot read the token from {}", options.token_file);
-    }
-  } else if (const char* env = std::getenv("PGTALLY_HTTP_TOKEN"); env != nullptr) {
-    token = env;
-  }
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' '))
-    token.pop_back();
-  return token;
-}
 
 std::string url_encode(std::string_view text) {
   std::string out;
@@ -111,12 +94,12 @@ ExpectExit judge_request(const nlohmann::json& r, const RunExpect& options, std:
 }
 
 int run_expect(const RunExpect& options, std::ostream& out) {
-  std::string error;
-  const std::string token = token_for(options, error);
-  if (!error.empty()) {
-    out << "pgtally expect: " << error << "\n";
+  const auto read = read_http_token(options.token_file);
+  if (const auto* error = std::get_if<ConfigError>(&read)) {
+    out << "pgtally expect: " << error->message << "\n";
     return static_cast<int>(ExpectExit::usage);
   }
+  const std::string& token = std::get<std::string>(read);
   const std::string target = "/api/requests/" + url_encode(options.request_id);
   const auto deadline = std::chrono::steady_clock::now() + options.timeout;
   std::string last_problem = "no answer yet";
