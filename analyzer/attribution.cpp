@@ -103,4 +103,9 @@ bool Attributor::in_transaction(ConnectionId connection) const {
   return it != connections_.end() && it->second.in_tx;
 }
 
+bool Attributor::holds_transaction(ConnectionId connection, const std::string& request_id) const {
+  auto it = connections_.find(connection);
+  return it != connections_.end() && it->second.in_tx && it->second.request_id == request_id;
+}
+
 }  // namespace pgtally::analyzer

@@ -45,6 +45,9 @@ class Attributor {
 
   [[nodiscard]] std::size_t connections() const { return connections_.size(); }
   [[nodiscard]] bool in_transaction(ConnectionId connection) const;
+  // `request_id` is the connection's current request and the connection is in a transaction.
+  [[nodiscard]] bool holds_transaction(ConnectionId connection,
+                                       const std::string& request_id) const;
 
  private:
   struct ConnectionState {

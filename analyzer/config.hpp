@@ -16,6 +16,9 @@ namespace pgtally::analyzer {
 struct AnalyzerConfig {
   AttributionConfig attribution;                         // idle gap between untagged bursts: 100 ms
   std::chrono::milliseconds request_idle_timeout{1000};  // a request ends after this much idle
+  // ... unless it holds a connection inside a transaction: it idles there (idle in transaction)
+  // and its COMMIT still belongs to it. Bounded, for a transaction left open for good.
+  std::chrono::milliseconds request_in_transaction_timeout{60000};
   std::chrono::milliseconds inferred_max_duration{10000};  // an endless untagged stream is cut
   std::size_t max_live_requests = 10000;  // beyond: the least recently active one is finished
   std::size_t finished_requests = 10000;  // kept for the API

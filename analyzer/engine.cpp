@@ -217,14 +217,24 @@ void Engine::collect_pool_findings() {
     record_finding(std::move(f));
 }
 
+bool Engine::holds_transaction(const RequestLedger& ledger) const {
+  for (const ConnectionId c : ledger.connections) {
+    if (attributor_.holds_transaction(c, ledger.id)) return true;
+  }
+  return false;
+}
+
 void Engine::tick(TimePoint now) {
   std::vector<std::string> over;
   for (const auto& [id, l] : live_) {
-    const bool open_tx =
-        l.attribution == Attribution::inferred && attributor_.in_transaction(l.origin_connection);
-    const auto timeout = l.attribution == Attribution::tagged || open_tx
-                             ? std::chrono::nanoseconds(config_.request_idle_timeout)
-                             : std::chrono::nanoseconds(config_.attribution.idle_gap);
+    std::chrono::nanoseconds timeout = config_.attribution.idle_gap;
+    if (l.attribution == Attribution::tagged) {
+      timeout = holds_transaction(l)
+                    ? std::chrono::nanoseconds(config_.request_in_transaction_timeout)
+                    : std::chrono::nanoseconds(config_.request_idle_timeout);
+    } else if (attributor_.in_transaction(l.origin_connection)) {
+      timeout = config_.request_idle_timeout;
+    }
     if (now - l.last_activity >= timeout) {
       over.push_back(id);
     } else if (l.attribution == Attribution::inferred &&

@@ -65,6 +65,8 @@ class Engine {
   RequestLedger& live_request(const std::string& id, Attribution how, ConnectionId connection);
   void finish(const std::string& id);
   void collect_pool_findings();
+  // A tagged request whose connection is still inside a transaction it opened is not over.
+  [[nodiscard]] bool holds_transaction(const RequestLedger& ledger) const;
   void record_finding(Finding f);
   const std::string* resolve_text(const QueryEvent& e);
 

@@ -164,10 +164,22 @@ Command parse_command_line(const std::vector<std::string>& args) {
 
   auto* demo = app.add_subcommand(
       "demo",
-      "start a throwaway PostgreSQL and pgtally in front of it, send sample traffic, print "
-      "what to connect to; keeps serving until interrupted");
-  bool once = false;
-  demo->add_flag("--once", once, "exit after the report instead of serving");
+      "start a throwaway PostgreSQL and pgtally in front of it, run the storefront sample "
+      "(migrations, service, load) through it, print the findings and where to look; keeps "
+      "serving until interrupted");
+  demo->fallthrough();  // pgtally's own options may follow `demo` (deploy/demo.sh passes them)
+  RunDemo demo_options;
+  demo->add_flag("--once", demo_options.once, "exit after the report instead of serving");
+  demo->add_option("--requests", demo_options.requests, "requests the sample load sends")
+      ->check(CLI::Range(static_cast<std::uint64_t>(1), static_cast<std::uint64_t>(1'000'000)))
+      ->capture_default_str();
+  demo->add_option("--concurrency", demo_options.concurrency,
+                   "connections the sample load sends from")
+      ->check(CLI::Range(1U, 256U))
+      ->capture_default_str();
+  demo->add_option("--sample-dir", demo_options.sample_dir,
+                   "directory of storefront-migrate, pgtally-storefront and "
+                   "pgtally-storefront-load (default: beside pgtally, or its build tree)");
 
   RunExpect expect_options;
   unsigned expect_timeout = 30;
@@ -222,7 +234,10 @@ Command parse_command_line(const std::vector<std::string>& args) {
     return Exit{2, fmt::format("pgtally: {}\n", *error)};
   }
   auto config = std::get<Config>(std::move(built));
-  if (demo->parsed()) return RunDemo{std::move(config), once};
+  if (demo->parsed()) {
+    demo_options.config = std::move(config);
+    return demo_options;
+  }
   return RunProxy{std::move(config)};
 }
 

@@ -16,9 +16,13 @@ namespace pgtally {
 struct RunProxy {
   Config config;
 };
+// `pgtally demo`: the storefront sample through pgtally, then its findings.
 struct RunDemo {
   Config config;
   bool once = false;
+  std::uint64_t requests = 150;  // the sample load's requests
+  unsigned concurrency = 6;      // and its connections (the sample's pool holds 3)
+  std::string sample_dir;        // where the sample's programs are; empty: beside pgtally
 };
 // `pgtally expect`: wait for a request to end, then check its query count and findings.
 struct RunExpect {

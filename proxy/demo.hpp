@@ -1,12 +1,13 @@
-// `pgtally demo`: a throwaway PostgreSQL, pgtally in front of it, sample traffic through it,
-// and what to connect to. The README's main command runs it.
+// `pgtally demo`: a throwaway PostgreSQL, pgtally in front of it, the storefront sample's
+// migrations, service and load through it, then the findings and where to look. The README's
+// main command runs it.
 #pragma once
 
-#include "proxy/config.hpp"
+#include "proxy/cli.hpp"
 
 namespace pgtally {
 
-// Returns the process exit code; serves until SIGINT/SIGTERM unless `once`.
-int run_demo(Config config, bool once);
+// Returns the process exit code; serves until SIGINT/SIGTERM unless `demo.once`.
+int run_demo(const RunDemo& demo);
 
 }  // namespace pgtally

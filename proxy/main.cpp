@@ -60,8 +60,10 @@ int main(int argc, char** argv) {
       return pgtally::run_expect(*expect, std::cout);
     }
     const auto& demo = std::get<pgtally::RunDemo>(command);
-    pgtally::setup_logging(demo.config.log_file, demo.config.log_level);
-    return pgtally::run_demo(demo.config, demo.once);
+    // The demo's report is the output; pgtally's routine log lines would bury it.
+    const bool to_terminal = demo.config.log_file.empty() && demo.config.log_level == "info";
+    pgtally::setup_logging(demo.config.log_file, to_terminal ? "warn" : demo.config.log_level);
+    return pgtally::run_demo(demo);
   } catch (const std::exception& e) {
     std::cerr << "pgtally: " << e.what() << "\n";
     return kFailure;

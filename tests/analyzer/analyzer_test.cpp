@@ -196,6 +196,49 @@ TEST(Engine, FindingsBecomeFinalWhenTheRequestGoesIdle) {
   EXPECT_EQ(engine.request("r1")->findings.size(), 1U);
 }
 
+// A request that idles inside its transaction (the slow checkout) is not over until it commits:
+// its COMMIT belongs to it, not to a second request of the same id.
+TEST(Engine, ATaggedRequestHoldingATransactionStaysOneRequestUntilItCommits) {
+  const ValueHasher hasher({5, 6});
+  Trace t(hasher);
+  Engine engine(AnalyzerConfig{}, hasher);
+  t.open(1).q(1, "BEGIN /*request_id='slow'*/").tx(1, TxState::in_transaction);
+  t.q(1, "UPDATE orders SET status = 'paid' WHERE id = 1 /*request_id='slow'*/");
+  for (const Event& e : t.events)
+    engine.process(e);
+  t.events.clear();
+  engine.tick(t.now + 2500ms);  // idle in transaction far past the request idle timeout
+  ASSERT_TRUE(engine.request("slow").has_value());
+  EXPECT_FALSE(engine.request("slow")->finished);
+  t.advance(2500ms).q(1, "COMMIT /*request_id='slow'*/").tx(1, TxState::idle);
+  for (const Event& e : t.events)
+    engine.process(e);
+  engine.tick(t.now + 1s);
+  std::size_t named_slow = 0;
+  for (const auto& r : engine.requests(10))
+    named_slow += r.id == "slow" ? 1U : 0U;
+  EXPECT_EQ(named_slow, 1U);
+  ASSERT_TRUE(engine.request("slow").has_value());
+  EXPECT_TRUE(engine.request("slow")->finished);
+  EXPECT_EQ(engine.request("slow")->queries, 3U);
+}
+
+// Bounded: a transaction left open for good does not keep its request live forever.
+TEST(Engine, ATransactionLeftOpenEndsItsRequestAfterTheInTransactionTimeout) {
+  const ValueHasher hasher({5, 6});
+  Trace t(hasher);
+  AnalyzerConfig config;
+  config.request_in_transaction_timeout = 10s;
+  Engine engine(config, hasher);
+  t.open(1).q(1, "BEGIN /*request_id='stuck'*/").tx(1, TxState::in_transaction);
+  for (const Event& e : t.events)
+    engine.process(e);
+  engine.tick(t.now + 9s);
+  EXPECT_FALSE(engine.request("stuck")->finished);
+  engine.tick(t.now + 10s);
+  EXPECT_TRUE(engine.request("stuck")->finished);
+}
+
 TEST(Engine, LiveRequestsAreBoundedAndEvictionsCounted) {
   const ValueHasher hasher({5, 6});
   AnalyzerConfig config;

@@ -141,21 +141,5 @@ TEST_F(Executable, LogNeverCarriesPasswordsOrQueryText) {
   EXPECT_EQ(text.find(std::string(kScramUser) + "="), std::string::npos);
 }
 
-TEST_F(Executable, DemoReportsTheLazyRouteWithItsParentAndNotTheEagerOne) {
-  ProcessOptions options;
-  options.deadline = std::chrono::minutes(3);
-  const auto result = run_process(
-      {PGTALLY_EXE, "--listen", "127.0.0.1:0", "--log-level", "warn", "demo", "--once"}, options);
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("n_plus_one on route /products (tagged), 20 executions"),
-            std::string::npos)
-      << result.output;
-  EXPECT_NE(result.output.find("parent: SELECT id, category_id FROM products"), std::string::npos)
-      << result.output;
-  EXPECT_NE(result.output.find("WHERE id = ANY($1)"), std::string::npos) << result.output;
-  EXPECT_EQ(result.output.find("/products-eager ("), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("postgres://"), std::string::npos) << result.output;
-}
-
 }  // namespace
 }  // namespace pgtally::testing
