@@ -15,8 +15,9 @@ other_packages=(
   clang clang-tidy clang-format libclang-rt-14-dev openssl util-linux iproute2
   # real peers for tests and benchmarks; promtool (prometheus) checks the alert rules
   postgresql-15 postgresql-client-15 postgresql-contrib pgbouncer prometheus
-  # deployment file checks: YAML parsing, systemd-analyze verify
-  python3-yaml systemd
+  # deployment file checks: YAML parsing, systemd-analyze verify, `docker-compose config` (1.29
+  # validates compose.yml without a Docker engine)
+  python3-yaml systemd docker-compose
   # real clients for tests
   openjdk-17-jdk-headless libpostgresql-jdbc-java python3 python3-psycopg python3-psycopg2
   nodejs chromium
