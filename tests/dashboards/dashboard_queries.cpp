@@ -235,7 +235,8 @@ Substituted substitute(std::string_view expr, const std::vector<DashboardVariabl
     }
     const auto value = value_of(name);
     if (!value || !format.empty()) {
-      out.unknown.push_back(format.empty() ? name : name + ":" + format);
+      if (!format.empty()) name.append(":").append(format);
+      out.unknown.push_back(name);
       out.text += expr.substr(i, end - i);
     } else {
       out.text += *value;
