@@ -378,6 +378,14 @@ TEST(DashboardsLive, EveryPanelHasDataTheWorkloadsAlertsFireTheOthersStaySilent)
                  quiet_routes.count(label(a, "route")) > 0)
         << a.value("state", "") << " " << a["labels"].dump();
   }
+  // Silent for the reasons given, not for want of data.
+  const auto share = prometheus.value("max(job:pgtally_pool_connections:ratio_max_connections)");
+  ASSERT_TRUE(share.has_value());
+  EXPECT_GT(*share, 0.0);
+  EXPECT_LT(*share, 0.9);
+  EXPECT_EQ(prometheus.value("sum(pgtally_upstream_connect_failures_total)"), 0.0);
+  EXPECT_EQ(prometheus.value("sum(pgtally_analyzer_events_dropped_total)"), 0.0);
+  EXPECT_GT(prometheus.value("sum(pgtally_analyzer_events_total)").value_or(0), 0.0);
 
   // Every recording and alerting rule evaluates without error (health ok once evaluated).
   json groups;
@@ -400,6 +408,23 @@ TEST(DashboardsLive, EveryPanelHasDataTheWorkloadsAlertsFireTheOthersStaySilent)
     }
   }
   EXPECT_EQ(rules, 26U) << "7 alerts and 19 recording rules";
+  // ... and each recording rule writes a series under its name.
+  std::vector<std::string> recorded;
+  for (const auto& g : groups) {
+    for (const auto& r : g["rules"])
+      if (r.value("type", "") == "recording") recorded.push_back(r.value("name", ""));
+  }
+  std::string unrecorded;
+  const bool all_recorded = eventually([&] {
+    unrecorded.clear();
+    for (const auto& name : recorded) {
+      const auto answer = prometheus.query(name);
+      if (!answer.ok || answer.result.empty()) unrecorded += "  " + name + "\n";
+    }
+    return unrecorded.empty();
+  });
+  EXPECT_TRUE(all_recorded) << "recording rules without a series:\n" << unrecorded;
+  EXPECT_EQ(recorded.size(), 19U);
 
   // The triggers were real: each counter moved for the reason the test caused.
   EXPECT_GE(prometheus.value(R"(sum(pgtally_query_errors_total{sqlstate="22012"}))").value_or(0),
