@@ -27,6 +27,7 @@
 #include "proxy/logging.hpp"
 #include "tests/dashboards/dashboard_queries.hpp"
 #include "tests/dashboards/live_workload.hpp"
+#include "tests/dashboards/panel_check.hpp"
 #include "tests/proxy/proxy_fixture.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_prometheus.hpp"
@@ -93,79 +94,6 @@ TimeSettings grafana_time() {
   time.scrape_interval = std::chrono::seconds(1);
   time.max_data_points = 1000;
   return time;
-}
-
-struct PanelResult {
-  std::string where;  // dashboard, panel, ref id
-  std::string query;  // as substituted
-  std::string why;    // empty: it returned data
-};
-
-// Selects every template variable the way its own query says: All, or each of its values
-// listed (the multi-value form). A variable whose query gives nothing is reported.
-std::map<std::string, Selection> select_variables(const TempPrometheus& prometheus,
-                                                  const Dashboard& d, bool all,
-                                                  std::vector<std::string>& problems) {
-  std::map<std::string, Selection> out;
-  for (const DashboardVariable& v : d.variables) {
-    if (v.type == "datasource") {
-      out[v.name] = Selection{false, {"prometheus"}};
-      continue;
-    }
-    const auto q = parse_label_values(v.query);
-    if (!q) {
-      problems.push_back(
-          fmt::format("{}: variable {}: not a label_values query: {}", d.file, v.name, v.query));
-      continue;
-    }
-    const auto match = substitute(q->match, d.variables, out, grafana_time());
-    const auto values = prometheus.label_values(q->label, match.text);
-    if (values.empty() || !match.unknown.empty()) {
-      problems.push_back(
-          fmt::format("{}: variable {}: {} gave no values", d.file, v.name, match.text));
-    }
-    out[v.name] = Selection{all, values};
-  }
-  return out;
-}
-
-std::vector<PanelResult> evaluate_panels(const TempPrometheus& prometheus,
-                                         const std::vector<Dashboard>& dashboards, bool all,
-                                         std::vector<std::string>& problems) {
-  std::vector<PanelResult> out;
-  for (const Dashboard& d : dashboards) {
-    const auto selections = select_variables(prometheus, d, all, problems);
-    for (const PanelQuery& q : d.queries) {
-      PanelResult r;
-      r.where = fmt::format("{} \"{}\" {}", d.title, q.panel, q.ref_id);
-      const auto s = substitute(q.expr, d.variables, selections, grafana_time());
-      r.query = s.text;
-      if (!s.unknown.empty()) {
-        r.why = fmt::format("unknown variable ${}", s.unknown.front());
-      } else if (const auto answer = prometheus.query(s.text); !answer.ok) {
-        r.why = "query error: " + answer.error;
-      } else if (answer.result.empty()) {
-        r.why = "no samples";
-      }
-      out.push_back(std::move(r));
-    }
-  }
-  return out;
-}
-
-std::string describe(const std::vector<PanelResult>& results, const std::vector<std::string>& p) {
-  std::string text;
-  for (const auto& problem : p)
-    text += problem + "\n";
-  for (const auto& r : results) {
-    if (!r.why.empty()) text += fmt::format("  {}: {}\n      {}\n", r.where, r.why, r.query);
-  }
-  return text;
-}
-
-std::size_t empty_count(const std::vector<PanelResult>& results) {
-  return static_cast<std::size_t>(std::count_if(
-      results.begin(), results.end(), [](const PanelResult& r) { return !r.why.empty(); }));
 }
 
 std::string label(const json& alert, const std::string& name) {
@@ -297,22 +225,21 @@ TEST(DashboardsLive, EveryPanelHasDataTheWorkloadsAlertsFireTheOthersStaySilent)
 
   // Every panel returns data, with the variables at All (the dashboards' default) and with
   // every value listed (Grafana's escaped alternation).
-  std::vector<std::string> problems;
-  std::vector<PanelResult> with_all;
-  std::vector<PanelResult> with_values;
+  PanelCheck with_all;
+  PanelCheck with_values;
   const bool panels_have_data = eventually(
       [&] {
-        problems.clear();
-        with_all = evaluate_panels(prometheus, dashboards, true, problems);
-        with_values = evaluate_panels(prometheus, dashboards, false, problems);
-        return problems.empty() && empty_count(with_all) == 0 && empty_count(with_values) == 0;
+        with_all = check_panels(prometheus, dashboards, VariableSelection::all, grafana_time());
+        with_values =
+            check_panels(prometheus, dashboards, VariableSelection::every_value, grafana_time());
+        return with_all.all_have_data() && with_values.all_have_data();
       },
       kPollDeadline);
   EXPECT_TRUE(panels_have_data) << "panels still empty after " << kPollDeadline.count()
                                 << " s:\nvariables at All:\n"
-                                << describe(with_all, problems) << "every value selected:\n"
-                                << describe(with_values, {});
-  EXPECT_GT(with_all.size(), 40U) << "the dashboards hold fewer queries than expected";
+                                << with_all.describe() << "every value selected:\n"
+                                << with_values.describe();
+  EXPECT_GT(with_all.panels.size(), 40U) << "the dashboards hold fewer queries than expected";
   const double panels_after = seconds_since_load();
 
   // The alerts this workload must cause, each decided from its expression.
@@ -442,7 +369,7 @@ TEST(DashboardsLive, EveryPanelHasDataTheWorkloadsAlertsFireTheOthersStaySilent)
   fmt::print(
       "live: {} panel queries x 2 selections with data after {:.1f} s of load, {} alerts "
       "firing after {:.1f} s; {} storefront requests, {} server and {} pgtally refusals\n",
-      with_all.size(), panels_after, expected.size(), alerts_after, tally.load_requests,
+      with_all.panels.size(), panels_after, expected.size(), alerts_after, tally.load_requests,
       tally.server_refusals, tally.pgtally_refusals);
   EXPECT_GT(tally.load_requests, 0U);
   EXPECT_EQ(tally.load_errors, 0U) << fmt::format("{}", fmt::join(tally.load_error_samples, "\n"));
