@@ -23,6 +23,7 @@
 #include "tests/proxy/proxy_fixture.hpp"
 #include "tests/support/free_port.hpp"
 #include "tests/support/subprocess.hpp"
+#include "tests/support/temp_prometheus.hpp"
 
 namespace pgtally::testing {
 namespace {
@@ -428,35 +429,10 @@ TEST(FindingsOut, PrometheusScrapesPgtallyAndPromQLSeesTheFindings) {
   ASSERT_TRUE(pgtally().finished("pr-lazy"));
   ASSERT_TRUE(pgtally().finished("pr-eager"));
 
-  const fs::path dir = pgtally().dir() / "prometheus";
-  fs::create_directories(dir / "data");
-  std::ofstream(dir / "prometheus.yml") << fmt::format(
-      "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-      "scrape_configs:\n  - job_name: pgtally\n    static_configs:\n"
-      "      - targets: ['{}']\n",
-      pgtally().http_address());
-  const std::uint16_t port = free_tcp_port();
-  BackgroundProcess prometheus(
-      {"/usr/bin/prometheus", "--config.file=" + (dir / "prometheus.yml").string(),
-       "--storage.tsdb.path=" + (dir / "data").string(),
-       fmt::format("--web.listen-address=127.0.0.1:{}", port), "--log.level=warn"});
-  const std::string address = fmt::format("127.0.0.1:{}", port);
-  auto query = [&](const std::string& promql) {
-    std::string encoded;
-    for (const char c : promql) {
-      encoded += std::isalnum(static_cast<unsigned char>(c)) != 0
-                     ? std::string(1, c)
-                     : fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-    const auto r = http_get(address, "/api/v1/query?query=" + encoded, "", std::chrono::seconds(5));
-    if (!r.reached || r.status != 200) return json();
-    return json::parse(r.body, nullptr, false);
-  };
-  auto value_of = [&](const std::string& promql) -> std::optional<double> {
-    const json j = query(promql);
-    if (j.is_discarded() || j.is_null() || j["data"]["result"].empty()) return std::nullopt;
-    return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
-  };
+  PrometheusOptions options;
+  options.jobs = {ScrapeJob{"pgtally", {pgtally().http_address()}}};
+  TempPrometheus prometheus(pgtally().dir() / "prometheus", options);
+  auto value_of = [&](const std::string& promql) { return prometheus.value(promql); };
   ASSERT_TRUE(
       eventually([&] { return value_of(R"(up{job="pgtally"})") == 1.0; }, std::chrono::seconds(90)))
       << prometheus.output();
@@ -471,8 +447,7 @@ TEST(FindingsOut, PrometheusScrapesPgtallyAndPromQLSeesTheFindings) {
   EXPECT_GT(value_of(R"(pgtally_relayed_bytes_total{direction="server_to_client"})").value_or(0),
             0);
   EXPECT_EQ(value_of(R"(sum(pgtally_analyzer_events_dropped_total))"), 0.0);
-  prometheus.signal(SIGTERM);
-  EXPECT_TRUE(prometheus.wait(std::chrono::seconds(30)).has_value());
+  EXPECT_TRUE(prometheus.stop());
 }
 
 }  // namespace
