@@ -90,6 +90,7 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "unix_socket_port",
                                                            "upstream",
                                                            "threads",
+                                                           "busy_poll_us",
                                                            "max_client_conn",
                                                            "startup_timeout",
                                                            "connect_timeout",
@@ -231,6 +232,14 @@ std::variant<Config, ConfigError> load_config_file(const std::filesystem::path& 
     if (!seconds) return bad(d.key, "expected whole seconds");
     *d.target = std::chrono::seconds(*seconds);
   }
+  if (ini.HasValue(section, "busy_poll_us")) {
+    const auto value = parse_int<unsigned>(get("busy_poll_us"));
+    if (!value || std::chrono::microseconds(*value) > kMaxBusyPoll) {
+      return bad("busy_poll_us",
+                 fmt::format("expected 0 to {} microseconds", kMaxBusyPoll.count()));
+    }
+    config.busy_poll = std::chrono::microseconds(*value);
+  }
   if (ini.HasValue(section, "max_message_bytes")) {
     const auto value = parse_int<std::uint32_t>(get("max_message_bytes"));
     if (!value) return bad("max_message_bytes", "expected a whole number of bytes");
@@ -254,6 +263,10 @@ std::optional<ConfigError> validate(const Config& config) {
   }
   if (config.threads == 0 || config.threads > 256) {
     return ConfigError{fmt::format("threads = {}: expected 1 to 256", config.threads)};
+  }
+  if (config.busy_poll > kMaxBusyPoll) {
+    return ConfigError{fmt::format("busy_poll_us = {}: expected 0 to {}", config.busy_poll.count(),
+                                   kMaxBusyPoll.count())};
   }
   if (config.max_client_conn == 0) return ConfigError{"max_client_conn must be at least 1"};
   if (config.client_tls_cert_file.empty() != config.client_tls_key_file.empty()) {

@@ -28,12 +28,17 @@ struct DetectorSettings {
   std::uint32_t churn_window_ms = 10000;
 };
 
+// Past a millisecond, polling no longer saves a wake-up worth its CPU.
+inline constexpr std::chrono::microseconds kMaxBusyPoll{1000};
+
 struct Config {
   std::vector<std::string> listen{"127.0.0.1:6432"};  // host:port; [v6]:port; port 0 = any
   std::string unix_socket_dir;  // empty: no Unix socket; else .s.PGSQL.<unix_socket_port>
   std::uint16_t unix_socket_port = 6432;
   std::string upstream = "127.0.0.1:5432";  // host:port, or /socket/dir:port
   unsigned threads = 2;
+  // How long an event-loop thread polls after its last handler before it sleeps; 0: never.
+  std::chrono::microseconds busy_poll{0};
   unsigned max_client_conn = 1000;
   std::chrono::milliseconds startup_timeout{std::chrono::seconds(15)};
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(5)};

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "proxy/event_loop.hpp"
 #include "proxy/listener.hpp"
 #include "proxy/session.hpp"
 
@@ -69,16 +70,8 @@ void Proxy::start() {
   }
   for (auto& worker : workers_) {
     guards_.push_back(asio::make_work_guard(worker->context()));
-    threads_.emplace_back([&context = worker->context()] {
-      for (;;) {
-        try {
-          context.run();
-          return;
-        } catch (const std::exception& e) {
-          // A fault in one handler must not take the other sessions down.
-          spdlog::error("event=event_loop_fault error=\"{}\"", e.what());
-        }
-      }
+    threads_.emplace_back([&context = worker->context(), busy_poll = config_->busy_poll] {
+      run_event_loop(context, busy_poll);
     });
   }
   started_ = true;

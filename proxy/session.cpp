@@ -315,7 +315,7 @@ void Session::on_server_frame(const wire::Frame& frame, analyzer::TimePoint at) 
 // Waits for the next bytes without a coroutine: an idle session holds one pending wait per leg
 // and nothing else (no buffer, no coroutine frame). TLS legs read in their pump instead.
 void Session::await_readable(Leg leg) {
-  Stream& stream = leg == Leg::client ? client_ : *server_;
+  Stream& stream = from(leg);
   auto resume = [self = shared_from_this(), leg](const sys::error_code& ec) {
     self->resume(leg, ec);
   };
@@ -328,7 +328,24 @@ void Session::await_readable(Leg leg) {
   }
 }
 
+// Most wake-ups forward what arrived and wait again without allocating anything: a coroutine
+// is started only when a write must wait, a leg is TLS or in startup, or the leg ends.
 void Session::resume(Leg leg, const sys::error_code& ec) {
+  sys::error_code error = ec;
+  std::optional<Unsent> unsent;
+  Pass pass = Pass::more;
+  const bool fast = !error && !from(leg).is_tls() && !(leg == Leg::server && in_startup_);
+  if (fast) {
+    pass = relay_now(leg, unsent, error);
+    if (pass == Pass::drained) {
+      await_readable(leg);
+      return;
+    }
+    if (pass == Pass::yield) {
+      asio::post(worker_.context(), [self = shared_from_this(), leg] { self->resume(leg, {}); });
+      return;
+    }
+  }
   auto ended = [self = shared_from_this()](const std::exception_ptr& failure) {
     if (!failure) return;
     try {
@@ -338,50 +355,128 @@ void Session::resume(Leg leg, const sys::error_code& ec) {
     }
     self->close_both();
   };
-  asio::co_spawn(worker_.context(),
-                 leg == Leg::client ? client_to_server(ec) : server_to_client(ec),
-                 std::move(ended));
+  asio::co_spawn(worker_.context(), pump(leg, pass, std::move(unsent), error), std::move(ended));
 }
 
-awaitable<void> Session::client_to_server(sys::error_code ec) {
-  auto self = shared_from_this();
-  const bool observe = observer_ != nullptr;
-  while (!ec) {
+Session::Pass Session::relay_now(Leg leg, std::optional<Unsent>& unsent, sys::error_code& ec) {
+  // A leg that always has bytes (a long COPY) gives the thread up after this many reads.
+  constexpr int kReadsPerTurn = 16;
+  Stream& stream = from(leg);
+  for (int reads = 0; reads < kReadsPerTurn; ++reads) {
     auto lease = worker_.buffers().lease();
-    const std::size_t n = client_.is_tls() ? co_await client_.read_some(lease.bytes(), ec)
-                                           : client_.read_now(lease.bytes(), ec);
+    const std::size_t n = stream.read_now(lease.bytes(), ec);
+    if (ec) return Pass::failed;
+    if (n == 0) return Pass::drained;
+    const bool short_read = n < lease.bytes().size();
+    const Pass pass = forward(leg, std::move(lease), n, unsent, ec);
+    if (pass != Pass::more) return pass;
+    // A short read emptied the socket. No second read to confirm it: the wait that follows
+    // re-arms the descriptor, and epoll reports bytes that came in meanwhile at once.
+    if (short_read) return Pass::drained;
+  }
+  return Pass::yield;
+}
+
+// Frames the chunk in place for the observer, then hands it to the other leg unchanged.
+Session::Pass Session::forward(Leg leg, BufferPool::Lease lease, std::size_t n,
+                               std::optional<Unsent>& unsent, sys::error_code& ec) {
+  const auto chunk = lease.bytes().first(n);
+  const auto at = observer_ ? analyzer::Clock::now() : analyzer::TimePoint{};
+  const bool client_side = leg == Leg::client;
+  wire::Framer& framer = client_side ? client_framer_ : server_framer_;
+  const auto direction = client_side ? Direction::client_to_server : Direction::server_to_client;
+  const wire::FrameError error = framer.feed(
+      chunk,
+      [this, direction](char type, std::uint32_t length) {
+        return head_wanted(direction, type, length);
+      },
+      [this, at, client_side](const wire::Frame& frame) {
+        if (client_side) {
+          on_client_frame(frame, at);
+        } else {
+          on_server_frame(frame, at);
+        }
+      });
+  if (error != wire::FrameError::none) return Pass::bad_frame;
+  auto& relayed = client_side ? worker_.relayed().to_server : worker_.relayed().to_client;
+  const std::size_t written = to(leg).write_now(chunk, ec);
+  if (ec) return Pass::failed;
+  RelayedBytes::add(relayed, written);
+  if (written == n) return Pass::more;
+  unsent.emplace(Unsent{std::move(lease), chunk.subspan(written)});
+  return Pass::blocked;
+}
+
+awaitable<void> Session::pump(Leg leg, Pass pass, std::optional<Unsent> unsent,
+                              sys::error_code ec) {
+  auto self = shared_from_this();
+  Stream& stream = from(leg);
+  while (!ec && pass != Pass::failed && pass != Pass::bad_frame) {
+    if (unsent) {
+      co_await to(leg).write_all(unsent->bytes, ec);
+      if (ec) break;
+      auto& relayed =
+          leg == Leg::client ? worker_.relayed().to_server : worker_.relayed().to_client;
+      RelayedBytes::add(relayed, unsent->bytes.size());
+      unsent.reset();
+    }
+    const bool startup = leg == Leg::server && in_startup_;
+    if (!stream.is_tls() && !startup) {
+      pass = relay_now(leg, unsent, ec);
+      if (pass == Pass::drained) {
+        await_readable(leg);  // sleep without a frame
+        co_return;
+      }
+      if (pass == Pass::yield) co_await asio::post(worker_.context(), use_awaitable);
+      continue;
+    }
+    auto lease = worker_.buffers().lease();
+    const std::size_t n = stream.is_tls() ? co_await stream.read_some(lease.bytes(), ec)
+                                          : stream.read_now(lease.bytes(), ec);
     if (ec) break;
     if (n == 0) {
-      if (client_.is_tls()) continue;
-      await_readable(Leg::client);  // drained: sleep without a frame
+      if (stream.is_tls()) continue;
+      await_readable(leg);
       co_return;
     }
-    const auto chunk = lease.bytes().first(n);
-    const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};
-    const wire::FrameError error = client_framer_.feed(
-        chunk,
-        [this](char type, std::uint32_t length) {
-          return head_wanted(Direction::client_to_server, type, length);
-        },
-        [this, at](const wire::Frame& frame) { on_client_frame(frame, at); });
-    if (error != wire::FrameError::none) {
-      set_reason(CloseReason::protocol_error);
-      worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-      const auto message =
-          fmt::format("invalid message length {} for message type '{}' (allowed: 4 to {})",
-                      client_framer_.failed_length(), client_framer_.failed_type(),
-                      worker_.config()->max_message_bytes);
-      spdlog::info("event=protocol_error conn={} client={} error=\"{}\"", id_, client_address_,
-                   message);
-      fail_client("08P01", message);
-      co_return;
+    if (startup) {
+      if (!co_await relay_startup_reply(*startup_reply_, lease.bytes().first(n))) {
+        pass = Pass::failed;
+        break;
+      }
+      if (!in_startup_) startup_reply_.reset();
+      continue;
     }
-    // Most writes complete at once: only what the socket did not take waits.
-    const std::size_t written = server_->write_now(chunk, ec);
-    if (!ec && written < chunk.size()) co_await server_->write_all(chunk.subspan(written), ec);
-    if (ec) break;
-    RelayedBytes::add(worker_.relayed().to_server, n);
+    pass = forward(leg, std::move(lease), n, unsent, ec);
   }
+  if (leg == Leg::client) {
+    if (pass == Pass::bad_frame) {
+      report_client_bad_frame();
+      co_return;
+    }
+    co_await end_client_leg(ec);
+  } else {
+    if (pass == Pass::bad_frame) {
+      spdlog::warn("event=server_protocol_error conn={} length={}", id_,
+                   server_framer_.failed_length());
+    }
+    co_await end_server_leg();
+  }
+}
+
+void Session::report_client_bad_frame() {
+  set_reason(CloseReason::protocol_error);
+  worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  const auto message =
+      fmt::format("invalid message length {} for message type '{}' (allowed: 4 to {})",
+                  client_framer_.failed_length(), client_framer_.failed_type(),
+                  worker_.config()->max_message_bytes);
+  spdlog::info("event=protocol_error conn={} client={} error=\"{}\"", id_, client_address_,
+               message);
+  fail_client("08P01", message);
+}
+
+awaitable<void> Session::end_client_leg(sys::error_code ec) {
   if (is_abort(ec) || closed_) co_return;
   if (terminated_) {
     set_reason(CloseReason::client_terminated);
@@ -397,6 +492,16 @@ awaitable<void> Session::client_to_server(sys::error_code ec) {
   }
   if (server_) server_->close();
   arm_deadline(kCloseGrace);
+}
+
+awaitable<void> Session::end_server_leg() {
+  // After a Terminate the server closing is the client's doing.
+  set_reason(terminated_ ? CloseReason::client_terminated : CloseReason::server_closed);
+  if (error_for_client_ && server_framer_.at_boundary() && client_.is_open()) {
+    sys::error_code ec;
+    co_await client_.write_all(wire::as_bytes(*error_for_client_), ec);
+  }
+  client_.close();
 }
 
 // Until the first ReadyForQuery, server messages are gathered whole (wire::StartupReply) so
@@ -439,50 +544,6 @@ awaitable<bool> Session::relay_startup_reply(wire::StartupReply& reply,
   sys::error_code ec;
   if (!out.empty()) co_await client_.write_all(wire::as_bytes(out), ec);
   co_return !ec;
-}
-
-awaitable<void> Session::server_to_client(sys::error_code ec) {
-  auto self = shared_from_this();
-  const bool observe = observer_ != nullptr;
-  while (!ec) {
-    auto lease = worker_.buffers().lease();
-    const std::size_t n = server_->is_tls() ? co_await server_->read_some(lease.bytes(), ec)
-                                            : server_->read_now(lease.bytes(), ec);
-    if (ec) break;
-    if (n == 0) {
-      if (server_->is_tls()) continue;
-      await_readable(Leg::server);
-      co_return;
-    }
-    const auto chunk = lease.bytes().first(n);
-    if (in_startup_) {
-      if (!co_await relay_startup_reply(*startup_reply_, chunk)) break;
-      if (!in_startup_) startup_reply_.reset();
-      continue;
-    }
-    const auto at = observe ? analyzer::Clock::now() : analyzer::TimePoint{};
-    const wire::FrameError error = server_framer_.feed(
-        chunk,
-        [this](char type, std::uint32_t length) {
-          return head_wanted(Direction::server_to_client, type, length);
-        },
-        [this, at](const wire::Frame& frame) { on_server_frame(frame, at); });
-    if (error != wire::FrameError::none) {
-      spdlog::warn("event=server_protocol_error conn={} length={}", id_,
-                   server_framer_.failed_length());
-      break;
-    }
-    const std::size_t written = client_.write_now(chunk, ec);
-    if (!ec && written < chunk.size()) co_await client_.write_all(chunk.subspan(written), ec);
-    if (ec) break;
-    RelayedBytes::add(worker_.relayed().to_client, n);
-  }
-  // After a Terminate the server closing is the client's doing.
-  set_reason(terminated_ ? CloseReason::client_terminated : CloseReason::server_closed);
-  if (error_for_client_ && server_framer_.at_boundary() && client_.is_open()) {
-    co_await client_.write_all(wire::as_bytes(*error_for_client_), ec);
-  }
-  client_.close();
 }
 
 }  // namespace pgtally

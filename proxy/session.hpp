@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "analyzer/event.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/buffer_pool.hpp"
 #include "proxy/observer.hpp"
 #include "proxy/stream.hpp"
 #include "proxy/wire/framer.hpp"
@@ -47,10 +49,34 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<void> forward_cancel(const wire::CancelRequest& request, std::string packet);
   awaitable<void> send_to_client(std::string message);
   enum class Leg : std::uint8_t { client, server };
+  // Bytes one leg read that the other did not take at once; written before the next read.
+  struct Unsent {
+    BufferPool::Lease lease;
+    std::span<const std::byte> bytes;
+  };
+  // How a pass over one leg's bytes ended.
+  enum class Pass : std::uint8_t {
+    more,       // all forwarded; read on
+    drained,    // nothing more to read now
+    yield,      // read enough for one turn: let the other sessions run
+    blocked,    // the other side took part of it: Unsent holds the rest
+    failed,     // a socket error (in the error code)
+    bad_frame,  // the framer refused a message length
+  };
+  Stream& from(Leg leg) { return leg == Leg::client ? client_ : *server_; }
+  Stream& to(Leg leg) { return leg == Leg::client ? *server_ : client_; }
   void await_readable(Leg leg);
   void resume(Leg leg, const boost::system::error_code& ec);
-  awaitable<void> client_to_server(boost::system::error_code ec);
-  awaitable<void> server_to_client(boost::system::error_code ec);
+  // The fast path, without a coroutine: plain legs past startup, while writes complete at once.
+  Pass relay_now(Leg leg, std::optional<Unsent>& unsent, boost::system::error_code& ec);
+  Pass forward(Leg leg, BufferPool::Lease lease, std::size_t n, std::optional<Unsent>& unsent,
+               boost::system::error_code& ec);
+  // The slow path: TLS legs, partial writes, the startup reply, and the end of a leg.
+  awaitable<void> pump(Leg leg, Pass pass, std::optional<Unsent> unsent,
+                       boost::system::error_code ec);
+  awaitable<void> end_client_leg(boost::system::error_code ec);
+  awaitable<void> end_server_leg();
+  void report_client_bad_frame();
   awaitable<bool> relay_startup_reply(wire::StartupReply& reply, std::span<const std::byte> chunk);
 
   void on_client_frame(const wire::Frame& frame, analyzer::TimePoint at);

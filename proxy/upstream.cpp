@@ -1,5 +1,7 @@
 #include "proxy/upstream.hpp"
 
+#include <unistd.h>
+
 #include <array>
 
 #include <fmt/format.h>
@@ -29,6 +31,22 @@ awaitable<void> connect_within(Socket& socket, const typename Socket::endpoint_t
   if (timed_out) ec = asio::error::timed_out;
 }
 
+// A connect leaves the socket registered with Asio's reactor for writability as well, for
+// good: every later wait for readability would re-arm both and wake the thread at once for a
+// writability nobody awaits. The same descriptor registered afresh watches reads only.
+template <typename Socket>
+Socket watching_reads_only(Socket socket) {
+  sys::error_code ec;
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return socket;
+  const auto descriptor = socket.release(ec);
+  if (ec) return socket;
+  Socket fresh(socket.get_executor());
+  fresh.assign(protocol, descriptor, ec);
+  if (ec) ::close(descriptor);  // fresh is closed: the caller's first use reports it
+  return fresh;
+}
+
 }  // namespace
 
 awaitable<UpstreamConnection> connect_upstream(const Config& config,
@@ -47,7 +65,7 @@ awaitable<UpstreamConnection> connect_upstream(const Config& config,
           std::nullopt, fmt::format("cannot connect to the PostgreSQL server on socket {}: {}",
                                     path, ec.message())};
     }
-    co_return UpstreamConnection{Stream(std::move(socket)), {}};
+    co_return UpstreamConnection{Stream(watching_reads_only(std::move(socket))), {}};
   }
 
   asio::ip::tcp::resolver resolver(executor);
@@ -70,7 +88,7 @@ awaitable<UpstreamConnection> connect_upstream(const Config& config,
                                  fmt::format("cannot connect to the PostgreSQL server at {}: {}",
                                              config.upstream, ec.message())};
   }
-  Stream stream(std::move(socket));
+  Stream stream(watching_reads_only(std::move(socket)));
   if (tls_context == nullptr) co_return UpstreamConnection{std::move(stream), {}};
 
   const std::string request = wire::ssl_request();

@@ -36,7 +36,8 @@ TEST_F(ConfigFile, ReadsEverySetting) {
   write(
       "; like pgbouncer.ini\n[pgtally]\nlisten = 127.0.0.1:7000, [::1]:7001\n"
       "unix_socket_dir = /run/pgtally\nunix_socket_port = 7002\nupstream = db:5433\n"
-      "threads = 4\nmax_client_conn = 50\nstartup_timeout = 3\nconnect_timeout = 2\n"
+      "threads = 4\nbusy_poll_us = 40\nmax_client_conn = 50\nstartup_timeout = 3\nconnect_timeout "
+      "= 2\n"
       "shutdown_timeout = 9\nmax_message_bytes = 2048\nserver_tls = require\n"
       "log_level = debug\nanalysis = off\nvalue_sampling = off\n");
   const auto loaded = load_config_file(path_);
@@ -47,6 +48,7 @@ TEST_F(ConfigFile, ReadsEverySetting) {
   EXPECT_EQ(c.unix_socket_port, 7002);
   EXPECT_EQ(c.upstream, "db:5433");
   EXPECT_EQ(c.threads, 4U);
+  EXPECT_EQ(c.busy_poll, std::chrono::microseconds(40));
   EXPECT_EQ(c.max_client_conn, 50U);
   EXPECT_EQ(c.startup_timeout, std::chrono::seconds(3));
   EXPECT_EQ(c.connect_timeout, std::chrono::seconds(2));
@@ -79,6 +81,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(BadFile{"UnknownKey", "[pgtally]\nlisten_adress = x\n", "listen_adress"},
                       BadFile{"UnknownSection", "[pgbouncer]\nlisten = x\n", "[pgbouncer]"},
                       BadFile{"NotANumber", "[pgtally]\nthreads = many\n", "threads"},
+                      BadFile{"BusyPollTooLong", "[pgtally]\nbusy_poll_us = 5000\n",
+                              "busy_poll_us = '5000': expected 0 to 1000"},
                       BadFile{"BadTlsMode", "[pgtally]\nserver_tls = maybe\n", "server_tls"},
                       BadFile{"Syntax", "[pgtally\nthreads = 1\n", "line 1"}),
     [](const ::testing::TestParamInfo<BadFile>& param_info) {
@@ -87,12 +91,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(ConfigFile, FlagsOverrideTheFile) {
   write("[pgtally]\nupstream = filehost:1\nmax_client_conn = 10\nthreads = 3\n");
-  const auto command = parse({"--config", path_.string(), "--max-client-conn", "20"});
+  const auto command =
+      parse({"--config", path_.string(), "--max-client-conn", "20", "--busy-poll-us", "25"});
   ASSERT_TRUE(std::holds_alternative<RunProxy>(command));
   const auto& c = std::get<RunProxy>(command).config;
   EXPECT_EQ(c.upstream, "filehost:1");
   EXPECT_EQ(c.max_client_conn, 20U);
   EXPECT_EQ(c.threads, 3U);
+  EXPECT_EQ(c.busy_poll, std::chrono::microseconds(25));
   EXPECT_EQ(c.config_file, path_);
 }
 
@@ -101,27 +107,13 @@ TEST(CommandLine, HelpExplainsEveryOption) {
   ASSERT_TRUE(std::holds_alternative<Exit>(command));
   const auto& help = std::get<Exit>(command);
   EXPECT_EQ(help.exit_code, 0);
-  for (const char* option : {"--config",
-                             "--listen",
-                             "--unix-socket-dir",
-                             "--unix-socket-port",
-                             "--upstream",
-                             "--threads",
-                             "--max-client-conn",
-                             "--startup-timeout",
-                             "--connect-timeout",
-                             "--shutdown-timeout",
-                             "--max-message-bytes",
-                             "--client-tls-cert",
-                             "--client-tls-key",
-                             "--server-tls",
-                             "--server-tls-ca",
-                             "--log-file",
-                             "--log-level",
-                             "--version",
-                             "demo",
-                             "--no-analysis",
-                             "--no-value-sampling"}) {
+  for (const char* option :
+       {"--config",          "--listen",           "--unix-socket-dir",  "--unix-socket-port",
+        "--upstream",        "--threads",          "--busy-poll-us",     "--max-client-conn",
+        "--startup-timeout", "--connect-timeout",  "--shutdown-timeout", "--max-message-bytes",
+        "--client-tls-cert", "--client-tls-key",   "--server-tls",       "--server-tls-ca",
+        "--log-file",        "--log-level",        "--version",          "demo",
+        "--no-analysis",     "--no-value-sampling"}) {
     EXPECT_NE(help.text.find(option), std::string::npos) << option;
   }
 }
@@ -154,6 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArgs{"BadListen", {"--listen", "nowhere"}, "nowhere"},
                       BadArgs{"BadUpstream", {"--upstream", "db"}, "upstream"},
                       BadArgs{"ZeroThreads", {"--threads", "0"}, "threads"},
+                      BadArgs{"BusyPollTooLong", {"--busy-poll-us", "1001"}, "busy_poll_us"},
                       BadArgs{"TlsCertWithoutKey", {"--client-tls-cert", "a.pem"}, "key"},
                       BadArgs{"BadTlsMode", {"--server-tls", "maybe"}, "server-tls"},
                       BadArgs{"MissingConfigFile", {"--config", "/nonexistent.ini"}, "config"}),
