@@ -105,7 +105,14 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Tag{"SELECT 5", "SELECT", 5}, Tag{"INSERT 0 3", "INSERT", 3},
                       Tag{"UPDATE 12", "UPDATE", 12}, Tag{"DELETE 0", "DELETE", 0},
                       Tag{"COPY 20000", "COPY", 20000}, Tag{"BEGIN", "BEGIN", std::nullopt},
-                      Tag{"CREATE TABLE", "CREATE", std::nullopt}));
+                      Tag{"CREATE TABLE", "CREATE", std::nullopt}),
+    [](const ::testing::TestParamInfo<Tag>& param_info) {
+      std::string name = param_info.param.tag;
+      for (char& c : name) {
+        if (c == ' ') c = '_';
+      }
+      return name;
+    });
 
 TEST(QueryMessages, DataRowAndExecuteAndClose) {
   const std::string row = u16(2) + value("7") + u32(0xFFFFFFFFU);
