@@ -19,6 +19,8 @@
 #   SOAK_CLIENTS   clients in the soak (default 32)
 #   BUILD_JOBS     parallel build jobs (default 1: the machine is shared)
 #   PGTALLY_THREADS  pgtally's event-loop threads (default 2)
+#   BUSY_POLL_US   also run a second pgtally with --busy-poll-us BUSY_POLL_US, interleaved with
+#                  the others and reported in its own table; 0 skips it (default 100)
 #
 # Exits non-zero only when the benchmark cannot run; targets are reported as MET or MISSED.
 set -euo pipefail
@@ -32,6 +34,7 @@ SOAK_SECONDS=${SOAK_SECONDS:-0}
 SOAK_CLIENTS=${SOAK_CLIENTS:-32}
 BUILD_JOBS=${BUILD_JOBS:-1}
 PGTALLY_THREADS=${PGTALLY_THREADS:-2}
+BUSY_POLL_US=${BUSY_POLL_US:-100}
 # The relay alone by default (the figures the relay targets are about); PGTALLY_ARGS= (empty)
 # measures pgtally with its analysis on.
 PGTALLY_ARGS=${PGTALLY_ARGS---no-analysis}
@@ -42,13 +45,13 @@ TARGET_ONE_CLIENT_VS_DIRECT=0.85   # pgtally TPS / direct TPS at 1 client
 TARGET_IDLE_BYTES=3072             # RSS growth per idle client
 SOAK_FLAT_BYTES=$((4 * 1024 * 1024))  # last-minus-first RSS sample allowed in the soak
 
-COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS PGTALLY_THREADS=$PGTALLY_THREADS PGTALLY_ARGS=\"$PGTALLY_ARGS\" bash bench/proxy/run.sh${*:+ $*}"
+COMMAND_LINE="BENCH_SECONDS=$BENCH_SECONDS BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" IDLE_CLIENTS=$IDLE_CLIENTS SOAK_SECONDS=$SOAK_SECONDS PGTALLY_THREADS=$PGTALLY_THREADS BUSY_POLL_US=$BUSY_POLL_US PGTALLY_ARGS=\"$PGTALLY_ARGS\" bash bench/proxy/run.sh${*:+ $*}"
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and starts PostgreSQL as postgres)"
-for v in BENCH_SECONDS BENCH_ROUNDS IDLE_CLIENTS SOAK_SECONDS SOAK_CLIENTS BUILD_JOBS PGTALLY_THREADS; do
+for v in BENCH_SECONDS BENCH_ROUNDS IDLE_CLIENTS SOAK_SECONDS SOAK_CLIENTS BUILD_JOBS PGTALLY_THREADS BUSY_POLL_US; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number (got '${!v}')"
 done
 [ "$BENCH_SECONDS" -gt 0 ] && [ "$BENCH_ROUNDS" -gt 0 ] || die "BENCH_SECONDS and BENCH_ROUNDS must be > 0"
@@ -62,6 +65,7 @@ PGTALLY=$BUILD_DIR/proxy/pgtally
 WORK=""
 PG_LAUNCHER="" ; PG_PID=""
 PGTALLY_PID=""
+POLL_PID=""
 BOUNCER_LAUNCHER="" ; BOUNCER_PID=""
 HELPER_PID="" ; SOAK_PGBENCH_PID=""
 
@@ -81,6 +85,7 @@ cleanup() {
   stop_pid "$SOAK_PGBENCH_PID" INT 5
   stop_pid "$HELPER_PID" TERM 10
   stop_pid "$PGTALLY_PID" TERM 10
+  stop_pid "$POLL_PID" TERM 10
   stop_pid "$BOUNCER_PID" INT 10   # SIGINT: pgbouncer's safe shutdown
   stop_pid "$PG_PID" INT 30        # SIGINT: PostgreSQL's fast shutdown
   stop_pid "$BOUNCER_LAUNCHER" TERM 5
@@ -88,7 +93,7 @@ cleanup() {
   wait 2>/dev/null
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ $rc -ne 0 ]; then
-      for f in postgres.log pgtally.log pgbouncer.log pgbouncer.stderr; do
+      for f in postgres.log pgtally.log pgtally-poll.log pgbouncer.log pgbouncer.stderr; do
         [ -s "$WORK/$f" ] && { echo "--- tail of $f ---" >&2; tail -n 20 "$WORK/$f" >&2; }
       done
     fi
@@ -189,6 +194,16 @@ log "start pgtally on 127.0.0.1:$TALLY_PORT"
   --log-level warn --max-client-conn 2000 --shutdown-timeout 2 $PGTALLY_ARGS >"$WORK/pgtally.log" 2>&1 &
 PGTALLY_PID=$!
 wait_ready pgtally "$TALLY_PORT" "$PGTALLY_PID" 30
+POLL_PORT=""
+if [ "$BUSY_POLL_US" -gt 0 ]; then
+  POLL_PORT=$(free_port)
+  log "start pgtally --busy-poll-us $BUSY_POLL_US on 127.0.0.1:$POLL_PORT"
+  "$PGTALLY" --listen "127.0.0.1:$POLL_PORT" --upstream "127.0.0.1:$PGPORT" --threads "$PGTALLY_THREADS" \
+    --log-level warn --max-client-conn 2000 --shutdown-timeout 2 --http off --busy-poll-us "$BUSY_POLL_US" \
+    $PGTALLY_ARGS >"$WORK/pgtally-poll.log" 2>&1 &
+  POLL_PID=$!
+  wait_ready "pgtally --busy-poll-us" "$POLL_PORT" "$POLL_PID" 30
+fi
 
 BOUNCER_PORT=$(free_port)
 log "start pgbouncer (session mode) on 127.0.0.1:$BOUNCER_PORT"
@@ -225,6 +240,9 @@ wait_ready pgbouncer "$BOUNCER_PORT" "$BOUNCER_PID" 30
 declare -A PORT=([direct]=$PGPORT [pgtally]=$TALLY_PORT [pgbouncer]=$BOUNCER_PORT)
 declare -A PID=([direct]="" [pgtally]=$PGTALLY_PID [pgbouncer]=$BOUNCER_PID)
 TARGETS=(direct pgtally pgbouncer)
+if [ -n "$POLL_PID" ]; then
+  PORT[pgtally-poll]=$POLL_PORT; PID[pgtally-poll]=$POLL_PID; TARGETS+=(pgtally-poll)
+fi
 
 # --- machine ----------------------------------------------------------------------------------
 CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -244,7 +262,7 @@ pgbench -i -s "$SCALE" -q -h 127.0.0.1 -p "$PGPORT" -U postgres postgres >"$WORK
 declare -A TPS_LIST TXNS TICKS FAILED
 proxies_alive() {
   local t
-  for t in pgtally pgbouncer; do
+  for t in "${TARGETS[@]:1}"; do
     kill -0 "${PID[$t]}" 2>/dev/null || die "$t (pid ${PID[$t]}) is no longer running; see its log below"
   done
 }
@@ -278,7 +296,7 @@ for mode in $BENCH_MODES; do
   done
 done
 
-runs_total=$(( $(wc -w <<<"$BENCH_MODES") * $(wc -w <<<"$BENCH_CLIENTS") * 3 * BENCH_ROUNDS ))
+runs_total=$(( $(wc -w <<<"$BENCH_MODES") * $(wc -w <<<"$BENCH_CLIENTS") * ${#TARGETS[@]} * BENCH_ROUNDS ))
 log "throughput: $runs_total pgbench runs of ${BENCH_SECONDS}s (about $((runs_total * BENCH_SECONDS / 60 + 1)) min)"
 for round in $(seq 1 "$BENCH_ROUNDS"); do
   for mode in $BENCH_MODES; do
@@ -398,7 +416,7 @@ for mode in $BENCH_MODES; do
   for c in $BENCH_CLIENTS; do
     rounds=""
     fails=0
-    for t in "${TARGETS[@]}"; do
+    for t in direct pgtally pgbouncer; do
       k="$mode:$c:$t"
       # shellcheck disable=SC2086
       MED[$k]=$(median ${TPS_LIST[$k]})
@@ -410,6 +428,24 @@ for mode in $BENCH_MODES; do
     echo "| $mode | $c | $(fmt "$d") | $(fmt "$p") | $(fmt "$b") | $(fmt "$(calc "$p / $d")" 2) | $(fmt "$(calc "$p / $b")" 2) | $(fmt "$(calc "$b / $d")" 2) | $(us_per_tx "$mode:$c:pgtally") | $(us_per_tx "$mode:$c:pgbouncer") | $fails | $rounds |"
   done
 done
+
+if [ -n "$POLL_PID" ]; then
+  echo
+  echo "### pgtally with --busy-poll-us $BUSY_POLL_US (same run, interleaved with the above)"
+  echo
+  echo "| mode | clients | TPS | /direct | /pgtally | /pgbouncer | CPU us/tx | failed tx | rounds |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  for mode in $BENCH_MODES; do
+    for c in $BENCH_CLIENTS; do
+      k="$mode:$c:pgtally-poll"
+      # shellcheck disable=SC2086
+      MED[$k]=$(median ${TPS_LIST[$k]})
+      v=${MED[$k]} d=${MED[$mode:$c:direct]} p=${MED[$mode:$c:pgtally]} b=${MED[$mode:$c:pgbouncer]}
+      r=$(for x in ${TPS_LIST[$k]}; do fmt "$x"; echo -n " "; done)
+      echo "| $mode | $c | $(fmt "$v") | $(fmt "$(calc "$v / $d")" 2) | $(fmt "$(calc "$v / $p")" 2) | $(fmt "$(calc "$v / $b")" 2) | $(us_per_tx "$k") | ${FAILED[$k]} | ${r% } |"
+    done
+  done
+fi
 
 echo
 echo "### Memory: $IDLE_CLIENTS idle clients at once (startup + authentication complete, then idle)"
