@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "analyzer/event.hpp"
+#include "analyzer/fifo.hpp"
 #include "analyzer/finding.hpp"
 #include "analyzer/fingerprint.hpp"
 
@@ -84,7 +85,7 @@ class PoolDetector {
     bool idle_reported = false;   // for the current transaction
     bool tagged = false;
     Fingerprint last_fingerprint = 0;
-    std::deque<Interval> busy;
+    Fifo<Interval> busy;
   };
   struct Group {
     ClientGroup group;

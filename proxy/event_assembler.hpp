@@ -6,13 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "analyzer/event.hpp"
+#include "analyzer/fifo.hpp"
 #include "analyzer/value_hasher.hpp"
 #include "proxy/observer.hpp"
 #include "proxy/wire/query_messages.hpp"
@@ -93,7 +93,7 @@ class EventAssembler {
   std::unordered_map<std::string, Portal> portals_;
   std::unordered_map<std::string, std::vector<std::int16_t>> portal_formats_;
   std::vector<wire::RowDescriptionMessage::Field> row_fields_;
-  std::deque<Pending> pending_;
+  analyzer::Fifo<Pending> pending_;
   analyzer::TimePoint last_completed_{};
   std::uint64_t dropped_pending_ = 0;
 };

@@ -440,11 +440,14 @@ awaitable<void> Session::pump(Leg leg, Pass pass, std::optional<Unsent> unsent,
       co_return;
     }
     if (startup) {
-      if (!co_await relay_startup_reply(*startup_reply_, lease.bytes().first(n))) {
+      // The buffer goes back before the write waits: a connect burst holds no buffer per client.
+      auto for_client = take_startup_reply(std::move(lease), n);
+      if (!for_client) {
         pass = Pass::failed;
         break;
       }
       if (!in_startup_) startup_reply_.reset();
+      if (!for_client->empty()) co_await client_.write_all(wire::as_bytes(*for_client), ec);
       continue;
     }
     pass = forward(leg, std::move(lease), n, unsent, ec);
@@ -506,8 +509,9 @@ awaitable<void> Session::end_server_leg() {
 
 // Until the first ReadyForQuery, server messages are gathered whole (wire::StartupReply) so
 // the relay can read BackendKeyData and may edit AuthenticationSASL; after it, bytes stream.
-awaitable<bool> Session::relay_startup_reply(wire::StartupReply& reply,
-                                             std::span<const std::byte> chunk) {
+std::optional<std::string> Session::take_startup_reply(BufferPool::Lease lease, std::size_t n) {
+  const auto chunk = lease.bytes().first(n);
+  wire::StartupReply& reply = *startup_reply_;
   const auto at = analyzer::Clock::now();
   auto wanted = [this](char type, std::uint32_t length) {
     return head_wanted(Direction::server_to_client, type, length);
@@ -535,15 +539,13 @@ awaitable<bool> Session::relay_startup_reply(wire::StartupReply& reply,
   });
   if (!valid || server_framer_.feed(wire::as_bytes(rest), wanted, seen) != wire::FrameError::none) {
     spdlog::warn("event=server_protocol_error conn={}", id_);
-    co_return false;
+    return std::nullopt;
   }
   if (reply.done()) {
     in_startup_ = false;
     deadline_.cancel();
   }
-  sys::error_code ec;
-  if (!out.empty()) co_await client_.write_all(wire::as_bytes(out), ec);
-  co_return !ec;
+  return out;
 }
 
 }  // namespace pgtally

@@ -77,7 +77,9 @@ class Session : public std::enable_shared_from_this<Session> {
   awaitable<void> end_client_leg(boost::system::error_code ec);
   awaitable<void> end_server_leg();
   void report_client_bad_frame();
-  awaitable<bool> relay_startup_reply(wire::StartupReply& reply, std::span<const std::byte> chunk);
+  // Gathers the first `n` bytes of `lease` into *startup_reply_; returns what to send the
+  // client (possibly nothing yet), or nullopt when the server broke the protocol.
+  std::optional<std::string> take_startup_reply(BufferPool::Lease lease, std::size_t n);
 
   void on_client_frame(const wire::Frame& frame, analyzer::TimePoint at);
   void on_server_frame(const wire::Frame& frame, analyzer::TimePoint at);
