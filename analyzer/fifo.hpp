@@ -1,10 +1,11 @@
 // A first-in first-out queue for per-connection state. Unlike libstdc++'s std::deque, which
 // allocates a map and a 512-byte block as soon as it is constructed, an empty Fifo holds no
 // memory: with a thousand idle connections that is a kilobyte each. Amortised O(1) at both ends.
+// A popped item is destroyed when the queue empties or compacts, not at pop_front: move it out
+// first when it holds much.
 #pragma once
 
 #include <cstddef>
-#include <iterator>
 #include <utility>
 #include <vector>
 
