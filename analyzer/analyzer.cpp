@@ -212,6 +212,12 @@ void Analyzer::write_metrics(Exposition& out) const {
   out.sample({}, static_cast<double>(lag_ns_.load(std::memory_order_relaxed)) / 1e9);
   out.begin(Metric::analyzer_live_requests);
   out.sample({}, count(c.live_requests));
+  out.begin(Metric::analyzer_units_cut);
+  out.sample({}, count(c.requests_cut));
+  out.begin(Metric::analyzer_value_links);
+  out.sample({}, count(c.value_links));
+  out.begin(Metric::analyzer_link_offers);
+  out.sample({}, count(c.link_offers));
   out.begin(Metric::fingerprint_cache_lookups);
   out.sample({"hit"}, count(c.fingerprint_cache_hits));
   out.sample({"miss"}, count(c.fingerprint_cache_misses));

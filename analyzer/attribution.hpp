@@ -1,14 +1,21 @@
-// Which request issued a statement (DESIGN.md "Request attribution"): tagged requests by their
+// Which request issued a statement (DESIGN.md "Request attribution"). Tagged requests by their
 // sqlcommenter id across any number of connections; untagged statements inheriting their
-// connection's tagged request within a transaction or idle gap; the rest grouped per connection
-// by idle gap and BEGIN...COMMIT into inferred requests. The engine asks, then keeps ledgers.
+// connection's tagged request within a transaction or idle gap; every other statement placed in
+// an untagged unit by cause: its connection's open transaction, else the unit of the earlier
+// statement (any connection of its client group) whose result row holds a value it looks up,
+// else a unit of its own. The engine asks, keeps the ledgers, and tells it which units ended.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
+#include "analyzer/causal_links.hpp"
 #include "analyzer/event.hpp"
 #include "analyzer/finding.hpp"
 #include "analyzer/literal_scanner.hpp"
@@ -16,54 +23,128 @@
 namespace pgtally::analyzer {
 
 struct AttributionConfig {
-  std::chrono::milliseconds idle_gap{100};  // untagged bursts are cut at gaps this long
+  std::chrono::milliseconds idle_gap{100};  // an untagged unit with nothing new this long ends
+  LinkLimits links;                         // window 2 s, bounded offers
+  bool link_values = true;                  // off with value sampling: transactions only
+  // Test only: sqlcommenter ids are read (and kept as `true_request`) but not used, so the
+  // untagged rules can be scored against the truth on the same run.
+  bool ignore_tags = false;
+};
+
+// Why a statement sits in its request.
+enum class Placement : std::uint8_t {
+  tag,          // its own request_id / traceparent
+  inherited,    // untagged, on a connection whose tagged request is in a transaction or gap
+  transaction,  // its connection's open transaction
+  linked,       // looks up a value an earlier statement of the unit returned
+  control,      // SET / SAVEPOINT outside a transaction: stays with its connection's last unit
+  burst,        // value sampling off: its connection's burst, within the idle gap
+  new_unit,     // nothing links it: a unit of its own (a root)
+};
+[[nodiscard]] const char* to_string(Placement placement);
+
+// One statement as attribution reads it.
+struct StatementFacts {
+  ConnectionId connection = 0;
+  std::string request_id;  // from its tags; empty when untagged
+  StatementKind kind = StatementKind::other;
+  Fingerprint fingerprint = 0;
+  std::uint64_t lookup = 0;  // hash of its lookup keys (LookupKeys::key_hash)
+  TimePoint start;
+  TimePoint end;
+  std::span<const ValueHash> link_keys;  // values it looks up or writes: link candidates
+  bool batch = false;                    // its keys are an IN list or ANY array of several
+};
+
+struct ParentLink {
+  Fingerprint fingerprint = 0;
+  std::uint32_t execution = 0;  // the parent's sequence number in its unit when it ran
+  ConnectionId connection = 0;
+  std::uint16_t row = 0;
+  std::uint16_t column = 0;
 };
 
 struct AttributionDecision {
   std::string request_id;
   Attribution attribution = Attribution::tagged;
-  bool inherited = false;    // untagged, joined its connection's tagged request
-  std::string absorb;        // inferred request (control statements only) to merge into this one
-  std::string end_inferred;  // inferred request on this connection that is over
-  bool end_after = false;    // this statement closes its inferred request (COMMIT / ROLLBACK)
+  Placement placement = Placement::tag;
+  std::optional<ParentLink> parent;
+  // Requests to fold into `request_id` before this statement is added, in order (an untagged
+  // preamble before a tagged statement; a transaction unit whose statement linked elsewhere).
+  std::vector<std::string> absorb;
+  // Of those, the earlier statements of this loop that stood as roots: they have `parent` too.
+  std::vector<std::string> adopted;
 };
 
 class Attributor {
  public:
-  explicit Attributor(AttributionConfig config) : config_(config) {}
+  explicit Attributor(AttributionConfig config) : config_(config), links_(config.links) {}
 
-  // `request_id`: from the statement's tags (empty when untagged).
-  AttributionDecision attribute(ConnectionId connection, const std::string& request_id,
-                                StatementKind kind, TimePoint start, TimePoint end);
+  void on_opened(const ConnectionOpened& opened);
+  AttributionDecision attribute(const StatementFacts& statement);
+  // After the statement is in its ledger as `execution`: its result values become link targets.
+  void offer(const AttributionDecision& decision, const StatementFacts& statement,
+             std::uint32_t execution, std::span<const SampledValue> values);
 
-  // ReadyForQuery's transaction state. Returns an inferred request the change ends, or empty.
-  std::string on_transaction_state(ConnectionId connection, TxState state, TimePoint at);
-  // Returns the connection's open inferred request, or empty.
-  std::string on_closed(ConnectionId connection);
-  // The engine ended `request_id` (idle timeout, bounds): forget it as the connection's current.
-  void request_ended(ConnectionId connection, const std::string& request_id);
+  // ReadyForQuery's transaction state.
+  void on_transaction_state(ConnectionId connection, TxState state);
+  void on_closed(ConnectionId connection);
+  // The engine ended `request_id`: it takes no more statements.
+  void request_ended(const std::string& request_id);
+  void expire(TimePoint now) { links_.expire(now); }
 
-  [[nodiscard]] std::size_t connections() const { return connections_.size(); }
   [[nodiscard]] bool in_transaction(ConnectionId connection) const;
-  // `request_id` is the connection's current request and the connection is in a transaction.
+  // `request_id` holds a connection inside a transaction.
   [[nodiscard]] bool holds_transaction(ConnectionId connection,
                                        const std::string& request_id) const;
+  [[nodiscard]] UnitBasis basis(const std::string& request_id) const;
+  [[nodiscard]] std::size_t connections() const { return connections_.size(); }
+  [[nodiscard]] std::size_t live_units() const { return units_.size(); }
+  [[nodiscard]] std::size_t offers() const { return links_.size(); }
+  [[nodiscard]] std::uint64_t offers_evicted() const { return links_.evicted(); }
+  [[nodiscard]] std::uint64_t links() const { return links_made_; }
 
  private:
   struct ConnectionState {
-    std::string request_id;  // current request on this connection (may be over)
-    bool tagged = false;
+    GroupId group = 0;
+    std::string tagged;  // the connection's current tagged request (may be over)
     bool has_last = false;
     TimePoint last_end;
     bool in_tx = false;
-    bool unit_is_tx = false;    // the inferred request began with BEGIN
-    bool only_control = false;  // the inferred request holds only BEGIN/SET/SAVEPOINT so far
+    UnitId tx_unit = 0;              // the untagged unit of the open transaction
+    UnitId last_unit = 0;            // the untagged unit of the last untagged statement
+    bool last_only_control = false;  // ... which holds only BEGIN / SET / SAVEPOINT so far
   };
-  std::string new_inferred_id(ConnectionId connection);
+  struct Unit {
+    std::string id;
+    GroupId group = 0;
+    UnitBasis basis = UnitBasis::statement;
+    bool only_control = true;
+    // (unit, execution, column, value, child shape) linked so far: each parent row is owned
+    // once per child shape; and (unit, execution, child shape) that have children, for siblings.
+    std::unordered_map<std::uint64_t, std::uint32_t> owned_rows;
+    std::unordered_map<std::uint64_t, TimePoint> parents;  // ... and its last child's start
+    std::vector<UnitId> aliases;                           // units merged into this one
+  };
+
+  UnitId new_unit(GroupId group, UnitBasis basis);
+  [[nodiscard]] UnitId resolve(UnitId unit) const;  // through merges
+  void drop(UnitId serial);
+  Unit* unit(UnitId id);
+  std::optional<Offer> link(const ConnectionState& st, const StatementFacts& s,
+                            AttributionDecision& d);
+  void merge(UnitId from, UnitId into, AttributionDecision& d);
+  void place_untagged(ConnectionState& st, const StatementFacts& s, AttributionDecision& d);
 
   AttributionConfig config_;
+  CausalLinks links_;
   std::unordered_map<ConnectionId, ConnectionState> connections_;
-  std::uint64_t next_inferred_ = 1;
+  std::unordered_map<UnitId, Unit> units_;
+  std::unordered_map<UnitId, UnitId> merged_;  // a merged unit's serial to the one it joined
+  std::unordered_map<std::string, UnitId> by_id_;
+  std::unordered_map<std::string, GroupId> groups_;
+  UnitId next_unit_ = 1;
+  std::uint64_t links_made_ = 0;
 };
 
 }  // namespace pgtally::analyzer

@@ -14,12 +14,13 @@
 namespace pgtally::analyzer {
 
 struct AnalyzerConfig {
-  AttributionConfig attribution;                         // idle gap between untagged bursts: 100 ms
+  AttributionConfig attribution;  // untagged units: idle gap 100 ms, link window 2 s
   std::chrono::milliseconds request_idle_timeout{1000};  // a request ends after this much idle
   // ... unless it holds a connection inside a transaction: it idles there (idle in transaction)
   // and its COMMIT still belongs to it. Bounded, for a transaction left open for good.
   std::chrono::milliseconds request_in_transaction_timeout{60000};
-  std::chrono::milliseconds inferred_max_duration{10000};  // an endless untagged stream is cut
+  std::chrono::milliseconds inferred_max_duration{10000};  // an untagged unit is cut at 10 s
+  std::size_t max_unit_statements = 1000;                  // ... or at this many statements
   std::size_t max_live_requests = 10000;  // beyond: the least recently active one is finished
   std::size_t finished_requests = 10000;  // kept for the API
   LedgerLimits ledger;

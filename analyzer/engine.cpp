@@ -32,7 +32,11 @@ Engine::Engine(AnalyzerConfig config, const ValueHasher& hasher)
     : config_(config),
       hasher_(hasher),
       fingerprinter_(config.fingerprint_cache),
-      attributor_(config.attribution),
+      attributor_([&config] {
+        AttributionConfig a = config.attribution;
+        a.link_values = a.link_values && config.value_sampling;
+        return a;
+      }()),
       pool_(config.pool),
       stats_(config.fingerprint_top_k),
       findings_(config.max_findings),
@@ -43,18 +47,16 @@ void Engine::process(const Event& event) {
   std::visit(Overloaded{
                  [this](const ConnectionOpened& e) {
                    pool_.on_opened(e);
+                   attributor_.on_opened(e);
                    metrics_.on_connection_opened(e.group);
                  },
                  [this](const ConnectionClosed& e) {
                    pool_.on_closed(e);
                    prepared_.erase(e.connection);
-                   const std::string open = attributor_.on_closed(e.connection);
-                   if (!open.empty()) finish(open);
+                   attributor_.on_closed(e.connection);
                  },
                  [this](const TransactionStateChanged& e) {
-                   const std::string ended =
-                       attributor_.on_transaction_state(e.connection, e.state, e.at);
-                   if (!ended.empty()) finish(ended);
+                   attributor_.on_transaction_state(e.connection, e.state);
                    pool_.on_transaction_state(e);
                  },
                  [this](const ServerRefusal& e) {
@@ -133,29 +135,67 @@ void Engine::on_query(const QueryEvent& e) {
   record.values_rows = scan_.values_rows;
   if (config_.value_sampling) record.keys = lookup_keys(scan_, *params, e.protocol);
 
-  const AttributionDecision d =
-      attributor_.attribute(e.connection, tags.request_id, info->kind, e.start, e.end);
-  if (!d.end_inferred.empty()) finish(d.end_inferred);
-  RequestLedger& ledger = live_request(d.request_id, d.attribution, e.connection);
-  if (!d.absorb.empty()) {
-    if (auto it = live_.find(d.absorb); it != live_.end() && it->first != d.request_id) {
-      ledger.absorb(it->second);
-      live_.erase(it);
-      ++counters_.requests_absorbed;
+  if (config_.value_sampling) {
+    link_keys_.clear();
+    // Only id-like values link: a status or a flag is in too many rows to say anything. An
+    // INSERT links by the values it writes, other statements by the keys they look up.
+    const auto& candidates =
+        info->kind == StatementKind::insert ? record.keys.values : record.keys.keys;
+    for (const ValueHash k : candidates) {
+      if (is_id_like(k)) link_keys_.push_back(k);
     }
   }
-  ledger.merge_tags(tags);
+  const StatementFacts facts{e.connection,         tags.request_id, info->kind, info->fingerprint,
+                             record.keys.key_hash, e.start,         e.end,      link_keys_,
+                             record.keys.count > 1};
+  const AttributionDecision d = attributor_.attribute(facts);
+  for (const std::string& absorbed : d.absorb) {
+    auto it = live_.find(absorbed);
+    if (it == live_.end() || it->first == d.request_id) continue;
+    RequestLedger part = std::move(it->second);
+    live_.erase(it);
+    if (d.parent && std::find(d.adopted.begin(), d.adopted.end(), absorbed) != d.adopted.end()) {
+      part.adopt(info->fingerprint, d.parent->fingerprint);
+      counters_.value_links += part.links;
+    }
+    live_request(d.request_id, d.attribution, e.connection).absorb(part);
+    ++counters_.requests_absorbed;
+  }
+  RequestLedger& ledger = live_request(d.request_id, d.attribution, e.connection);
+  if (d.attribution == Attribution::inferred) ledger.basis = attributor_.basis(d.request_id);
+  if (d.parent) {
+    record.linked = true;
+    record.parent = d.parent->fingerprint;
+    record.parent_seq = d.parent->execution;
+    ++counters_.value_links;
+  }
+  if (config_.attribution.ignore_tags) {
+    record.true_request = tags.request_id;
+    record.true_route = tags.route;
+  } else {
+    ledger.merge_tags(tags);
+  }
   if (tags.pool_wait) ledger.pool_wait += *tags.pool_wait;
-  const std::vector<ValueHash> no_values;
-  ledger.add(record, config_.value_sampling ? e.sampled_values : no_values);
+  const std::span<const SampledValue> values = config_.value_sampling
+                                                   ? std::span<const SampledValue>(e.sampled_values)
+                                                   : std::span<const SampledValue>();
+  const auto execution = static_cast<std::uint32_t>(ledger.queries);
+  ledger.add(record, values);
   ledger.last_activity = std::max(ledger.last_activity, e.end);
+  attributor_.offer(d, facts, execution, values);
 
   const std::string* sqlstate = valid_sqlstate(e.error);
   if (e.error && sqlstate == nullptr) sqlstate = &invalid_sqlstate_;
   stats_.record(*info, e.end - e.start, e.rows, sqlstate);
   metrics_.on_query(info->kind, std::chrono::duration<double>(e.end - e.start).count(), sqlstate);
   pool_.on_query(e, info->fingerprint, d.request_id, d.attribution, tags.pool_wait);
-  if (d.end_after) finish(d.request_id);
+  if (d.attribution == Attribution::inferred) {
+    auto it = live_.find(d.request_id);
+    if (it != live_.end() && it->second.queries >= config_.max_unit_statements) {
+      ++counters_.requests_cut;
+      finish(d.request_id);
+    }
+  }
 }
 
 RequestLedger& Engine::live_request(const std::string& id, Attribution how,
@@ -186,12 +226,12 @@ void Engine::finish(const std::string& id) {
   RequestLedger ledger = std::move(it->second);
   live_.erase(it);
   ledger.finished = true;
-  if (ledger.attribution == Attribution::inferred) {
-    attributor_.request_ended(ledger.origin_connection, ledger.id);
-  }
+  if (ledger.attribution == Attribution::inferred) attributor_.request_ended(ledger.id);
   RequestSummary summary = summarize(ledger);
   counters_.ledger_dropped += summary.dropped;
-  for (Finding& f : detect_query_patterns(ledger, config_.patterns)) {
+  QueryPatternConfig patterns = config_.patterns;
+  patterns.values_known = config_.value_sampling;
+  for (Finding& f : detect_query_patterns(ledger, patterns)) {
     const FindingKind kind = f.kind;
     const std::string fid = finding_id(f);
     record_finding(std::move(f));
@@ -227,14 +267,11 @@ bool Engine::holds_transaction(const RequestLedger& ledger) const {
 void Engine::tick(TimePoint now) {
   std::vector<std::string> over;
   for (const auto& [id, l] : live_) {
-    std::chrono::nanoseconds timeout = config_.attribution.idle_gap;
-    if (l.attribution == Attribution::tagged) {
-      timeout = holds_transaction(l)
-                    ? std::chrono::nanoseconds(config_.request_in_transaction_timeout)
-                    : std::chrono::nanoseconds(config_.request_idle_timeout);
-    } else if (attributor_.in_transaction(l.origin_connection)) {
-      timeout = config_.request_idle_timeout;
-    }
+    const std::chrono::nanoseconds timeout =
+        holds_transaction(l) ? std::chrono::nanoseconds(config_.request_in_transaction_timeout)
+        : l.attribution == Attribution::tagged
+            ? std::chrono::nanoseconds(config_.request_idle_timeout)
+            : std::chrono::nanoseconds(config_.attribution.idle_gap);
     if (now - l.last_activity >= timeout) {
       over.push_back(id);
     } else if (l.attribution == Attribution::inferred &&
@@ -245,6 +282,7 @@ void Engine::tick(TimePoint now) {
   }
   for (const std::string& id : over)
     finish(id);
+  attributor_.expire(now);
   pool_.tick(now);
   collect_pool_findings();
   metrics_.sample_pool(pool_.group_load(), now, config_.pool.saturation_min_connections);
@@ -299,6 +337,8 @@ AnalyzerCounters Engine::counters() const {
   c.fingerprint_cache_misses = fs.misses;
   c.fingerprint_parse_failures = fs.parse_failures;
   c.live_requests = live_.size();
+  c.link_offers = attributor_.offers();
+  c.link_offers_evicted = attributor_.offers_evicted();
   return c;
 }
 

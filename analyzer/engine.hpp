@@ -86,6 +86,7 @@ class Engine {
   // Scratch reused across statements (no allocation per statement once warm).
   ScanResult scan_;
   std::vector<Parameter> lifted_;
+  std::vector<ValueHash> link_keys_;
   std::string text_;
   const std::string invalid_sqlstate_{"invalid"};  // an error without a well-formed SQLSTATE
 };

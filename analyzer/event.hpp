@@ -91,6 +91,15 @@ struct Parameter {
   std::vector<ValueHash> elements;  // element hashes of an array, bounded by the producer
 };
 
+// One key-like value of a result (integer, uuid, short text), with where it stood, so a later
+// statement that looks it up can be linked to the row and column that returned it.
+struct SampledValue {
+  ValueHash hash = 0;
+  std::uint16_t row = 0;     // DataRow index within the statement's result (or fetch batch)
+  std::uint16_t column = 0;  // column position in the row
+  friend bool operator==(const SampledValue&, const SampledValue&) = default;
+};
+
 // From an ErrorResponse: never the message or DETAIL (they quote values).
 struct ServerError {
   std::string sqlstate;
@@ -116,7 +125,7 @@ struct QueryEvent {
   TimePoint start;
   TimePoint end;
   std::uint64_t rows = 0;
-  std::vector<ValueHash> sampled_values;  // from DataRow, bounded by the producer
+  std::vector<SampledValue> sampled_values;  // from DataRow, bounded by the producer
   std::optional<ServerError> error;
   bool truncated = false;  // text or values cut at the producer's cap
 };

@@ -57,6 +57,22 @@ const char* to_string(Severity severity) {
   return "unknown";
 }
 
+const char* to_string(UnitBasis basis) {
+  switch (basis) {
+    case UnitBasis::tagged:
+      return "tagged";
+    case UnitBasis::transaction:
+      return "transaction";
+    case UnitBasis::causal:
+      return "causal";
+    case UnitBasis::statement:
+      return "statement";
+    case UnitBasis::burst:
+      return "burst";
+  }
+  return "statement";
+}
+
 const char* to_string(Attribution attribution) {
   return attribution == Attribution::tagged ? "tagged" : "inferred";
 }

@@ -41,6 +41,12 @@ enum class Severity : std::uint8_t { low, medium, high };
 enum class Attribution : std::uint8_t { tagged, inferred };
 [[nodiscard]] const char* to_string(Attribution attribution);
 
+// What holds a request together: its tags; or, untagged, one transaction, values that link its
+// statements (possibly with transactions), a single statement that nothing links, or (value
+// sampling off) a burst of statements on one connection between idle gaps.
+enum class UnitBasis : std::uint8_t { tagged, transaction, causal, statement, burst };
+[[nodiscard]] const char* to_string(UnitBasis basis);
+
 // "user@database/application_name@client_address": how pool findings name a client group.
 [[nodiscard]] std::string group_label(const ClientGroup& group);
 

@@ -83,6 +83,17 @@ constexpr std::array kFamilies = {
                  kNoBuckets, kOne},
     MetricFamily{M::analyzer_live_requests, "pgtally_analyzer_live_requests", T::gauge,
                  "Requests the analyzer is following now.", kNone, kNoBuckets, kOne},
+    MetricFamily{M::analyzer_units_cut, "pgtally_analyzer_units_cut_total", T::counter,
+                 "Untagged units ended at their bound (1,000 statements or 10 s) while still "
+                 "growing; what follows starts a new unit.",
+                 kNone, kNoBuckets, kOne},
+    MetricFamily{M::analyzer_value_links, "pgtally_analyzer_value_links_total", T::counter,
+                 "Untagged statements placed in a unit because they look up a value an earlier "
+                 "statement of it returned.",
+                 kNone, kNoBuckets, kOne},
+    MetricFamily{M::analyzer_link_offers, "pgtally_analyzer_link_offers", T::gauge,
+                 "Result values held now for linking untagged statements (bounded).", kNone,
+                 kNoBuckets, kOne},
     MetricFamily{M::fingerprint_cache_lookups, "pgtally_fingerprint_cache_lookups_total",
                  T::counter, "Fingerprint cache lookups, by result.", kResult, kNoBuckets,
                  "hit, miss"},

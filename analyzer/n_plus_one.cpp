@@ -203,8 +203,13 @@ void detect_bulk_writes(const RequestLedger& ledger, const FingerprintUse& use,
 std::vector<Finding> detect_query_patterns(const RequestLedger& ledger,
                                            const QueryPatternConfig& config) {
   std::vector<Finding> out;
+  // Repeats are judged only where one unit of work is certain: tags, a transaction or values
+  // that link the statements; never a burst that may hold several requests.
+  const bool trusted = ledger.attribution == Attribution::tagged ||
+                       ledger.basis == UnitBasis::transaction || ledger.basis == UnitBasis::causal;
   for (const FingerprintUse& use : ledger.by_fingerprint) {
     if (use.kind == StatementKind::select) {
+      if (!config.values_known || !trusted) continue;
       bool reported = false;
       detect_lookups(ledger, use, config, out, reported);
       if (!reported) detect_repeats(ledger, use, config, out);

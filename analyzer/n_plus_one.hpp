@@ -16,6 +16,7 @@ struct QueryPatternConfig {
   std::uint32_t repeated_query_threshold = 5;  // identical executions (same values)
   std::uint32_t bulk_write_threshold = 5;      // single-row writes of one fingerprint
   std::uint32_t high_severity_factor = 4;      // count >= threshold * factor: high severity
+  bool values_known = true;  // false with value sampling off: keys and repeats cannot be told
 };
 
 [[nodiscard]] std::vector<Finding> detect_query_patterns(const RequestLedger& ledger,

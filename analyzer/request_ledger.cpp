@@ -16,7 +16,7 @@ std::chrono::microseconds duration_of(TimePoint start, TimePoint end) {
 RequestLedger::RequestLedger(std::string request_id, Attribution how, LedgerLimits l)
     : id(std::move(request_id)), attribution(how), limits(l) {}
 
-void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& sampled) {
+void RequestLedger::add(const QueryRecord& r, std::span<const SampledValue> sampled) {
   const auto seq = static_cast<std::uint32_t>(queries);
   if (queries == 0) first_start = r.start;
   first_start = std::min(first_start, r.start);
@@ -27,6 +27,18 @@ void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& samp
   rows += r.rows;
   if (r.error) ++errors;
   if (r.kind == StatementKind::begin) ++transactions;
+  if (r.linked) ++links;
+  if (!r.true_request.empty()) {
+    auto truth = std::find_if(true_requests.begin(), true_requests.end(),
+                              [&](const TrueRequest& t) { return t.id == r.true_request; });
+    if (truth != true_requests.end()) {
+      ++truth->statements;
+    } else if (true_requests.size() < limits.max_true_requests) {
+      true_requests.push_back({r.true_request, r.true_route, 1});
+    } else {
+      ++dropped_true_requests;
+    }
+  }
   if (std::find(connections.begin(), connections.end(), r.connection) == connections.end()) {
     if (connections.size() < limits.max_connections) {
       connections.push_back(r.connection);
@@ -67,11 +79,21 @@ void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& samp
   e.write_epoch = write_epoch;
   e.error = r.error;
   e.connection = r.connection;
+  if (r.linked) {
+    if (r.parent == r.fingerprint) {
+      e.key_from_self = true;
+    } else {
+      e.parent = r.parent;
+      e.parent_seq = r.parent_seq;
+    }
+  }
   for (const ValueHash key : r.keys.keys) {
+    if (attribution != Attribution::tagged) break;
     auto origin = value_origins.find(key);
     if (origin == value_origins.end()) continue;
     if (origin->second.fingerprint != r.fingerprint) {
       e.parent = origin->second.fingerprint;
+      e.parent_seq = origin->second.seq;
       break;
     }
     e.key_from_self = true;
@@ -85,12 +107,13 @@ void RequestLedger::add(const QueryRecord& r, const std::vector<ValueHash>& samp
   }
   if (is_write(r.kind)) ++write_epoch;
 
-  for (const ValueHash v : sampled) {
+  if (attribution != Attribution::tagged) return;  // untagged parents come from the links
+  for (const SampledValue& v : sampled) {
     if (value_origins.size() >= limits.max_tracked_values) {
-      if (value_origins.find(v) == value_origins.end()) ++dropped_values;
+      if (value_origins.find(v.hash) == value_origins.end()) ++untracked_values;
       continue;
     }
-    value_origins.try_emplace(v, Origin{r.fingerprint, seq});
+    value_origins.try_emplace(v.hash, Origin{r.fingerprint, seq});
   }
 }
 
@@ -105,6 +128,18 @@ void RequestLedger::absorb(const RequestLedger& other) {
   errors += other.errors;
   transactions += other.transactions;
   write_epoch += other.write_epoch;
+  links += other.links;
+  for (const TrueRequest& t : other.true_requests) {
+    auto mine = std::find_if(true_requests.begin(), true_requests.end(),
+                             [&](const TrueRequest& m) { return m.id == t.id; });
+    if (mine != true_requests.end()) {
+      mine->statements += t.statements;
+    } else if (true_requests.size() < limits.max_true_requests) {
+      true_requests.push_back(t);
+    } else {
+      ++dropped_true_requests;
+    }
+  }
   for (const ConnectionId c : other.connections) {
     if (std::find(connections.begin(), connections.end(), c) == connections.end() &&
         connections.size() < limits.max_connections) {
@@ -136,6 +171,21 @@ void RequestLedger::absorb(const RequestLedger& other) {
         ++it->dropped_executions;
       }
     }
+  }
+}
+
+void RequestLedger::adopt(Fingerprint child, Fingerprint parent) {
+  auto it = std::find_if(by_fingerprint.begin(), by_fingerprint.end(),
+                         [&](const FingerprintUse& u) { return u.fingerprint == child; });
+  if (it == by_fingerprint.end()) return;
+  for (Execution& e : it->executions) {
+    if (e.parent != 0 || e.key_from_self) continue;
+    if (parent == child) {
+      e.key_from_self = true;
+    } else {
+      e.parent = parent;
+    }
+    ++links;
   }
 }
 

@@ -28,6 +28,7 @@ RequestSummary summarize(const RequestLedger& l) {
   RequestSummary s;
   s.id = l.id;
   s.attribution = l.attribution;
+  s.basis = l.basis;
   s.tags = l.tags;
   s.route = l.route();
   s.first_start = l.first_start;
@@ -39,8 +40,10 @@ RequestSummary summarize(const RequestLedger& l) {
   s.rows = l.rows;
   s.errors = l.errors;
   s.transactions = l.transactions;
+  s.links = l.links;
   s.connections = l.connections;
-  s.dropped = l.dropped_fingerprints + l.dropped_values + l.dropped_connections;
+  s.true_requests = l.true_requests;
+  s.dropped = l.dropped_fingerprints + l.dropped_connections;
   s.by_fingerprint.reserve(l.by_fingerprint.size());
   for (const FingerprintUse& u : l.by_fingerprint) {
     s.dropped += u.dropped_executions;
@@ -89,6 +92,7 @@ nlohmann::json to_json(const RequestSummary& r, const ClockAnchor& clock, bool w
   nlohmann::json j = {
       {"id", r.id},
       {"attribution", to_string(r.attribution)},
+      {"unit", to_string(r.basis)},
       {"finished", r.finished},
       {"start_unix_ms", clock.unix_ms(r.first_start)},
       {"end_unix_ms", clock.unix_ms(r.last_end)},
@@ -121,6 +125,13 @@ nlohmann::json to_json(const RequestSummary& r, const ClockAnchor& clock, bool w
            {"error", step.error}});
     }
     j["timeline"] = std::move(steps);
+  }
+  if (r.links > 0) j["value_links"] = r.links;
+  if (!r.true_requests.empty()) {
+    nlohmann::json truth = nlohmann::json::array();
+    for (const TrueRequest& t : r.true_requests)
+      truth.push_back({{"request_id", t.id}, {"route", t.route}, {"statements", t.statements}});
+    j["true_requests"] = std::move(truth);
   }
   opt("route", r.route);
   opt("controller", r.tags.controller);
@@ -180,6 +191,9 @@ nlohmann::json to_json(const AnalyzerCounters& c) {
           {"prepared_dropped", c.prepared_dropped},
           {"texts_truncated", c.texts_truncated},
           {"ledger_dropped", c.ledger_dropped},
+          {"value_links", c.value_links},
+          {"link_offers", c.link_offers},
+          {"link_offers_evicted", c.link_offers_evicted},
           {"findings_dropped", c.findings_dropped},
           {"fingerprint_cache_hits", c.fingerprint_cache_hits},
           {"fingerprint_cache_misses", c.fingerprint_cache_misses},

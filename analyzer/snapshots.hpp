@@ -42,6 +42,7 @@ struct RequestSummary {
   };
   std::string id;
   Attribution attribution = Attribution::tagged;
+  UnitBasis basis = UnitBasis::tagged;
   RequestTags tags;
   std::string route;
   TimePoint first_start;
@@ -53,7 +54,9 @@ struct RequestSummary {
   std::uint64_t rows = 0;
   std::uint64_t errors = 0;
   std::uint64_t transactions = 0;
+  std::uint64_t links = 0;  // untagged: statements that joined by a value link
   std::vector<ConnectionId> connections;
+  std::vector<TrueRequest> true_requests;  // with tags ignored (tests): where statements came from
   std::vector<PerFingerprint> by_fingerprint;
   std::vector<FindingRef> findings;
   std::vector<Step> timeline;  // the first kMaxTimeline executions kept in the ledger
@@ -71,11 +74,14 @@ struct AnalyzerCounters {
   std::uint64_t queries = 0;
   std::uint64_t requests_started = 0;
   std::uint64_t requests_finished = 0;
-  std::uint64_t requests_evicted = 0;    // finished early: too many live requests
-  std::uint64_t requests_cut = 0;        // untagged streams cut at inferred_max_duration
-  std::uint64_t requests_absorbed = 0;   // untagged preambles merged into a tagged request
-  std::uint64_t unknown_statements = 0;  // Execute of a statement name never seen with text
-  std::uint64_t prepared_dropped = 0;    // statement names over max_prepared_per_connection
+  std::uint64_t requests_evicted = 0;     // finished early: too many live requests
+  std::uint64_t requests_cut = 0;         // untagged units cut at their size or time bound
+  std::uint64_t value_links = 0;          // untagged statements placed by a value link
+  std::uint64_t link_offers = 0;          // result values held for linking now
+  std::uint64_t link_offers_evicted = 0;  // dropped before their window ended (bound reached)
+  std::uint64_t requests_absorbed = 0;    // untagged preambles merged into a tagged request
+  std::uint64_t unknown_statements = 0;   // Execute of a statement name never seen with text
+  std::uint64_t prepared_dropped = 0;     // statement names over max_prepared_per_connection
   std::uint64_t texts_truncated = 0;
   std::uint64_t ledger_dropped = 0;  // executions/fingerprints/values not kept in ledgers
   std::uint64_t findings_dropped = 0;

@@ -1,5 +1,8 @@
 #include "analyzer/value_hasher.hpp"
 
+#include "analyzer/canonical_value.hpp"
+
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <random>
@@ -77,8 +80,36 @@ ValueHasher::ValueHasher() {
   key_ = {draw(), draw()};
 }
 
+namespace {
+
+bool id_like_text(std::string_view canonical) {
+  if (canonical.size() == 36) {
+    for (std::size_t i = 0; i < canonical.size(); ++i) {
+      const char c = canonical[i];
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      if (dash ? c != '-' : !hex) return false;
+    }
+    return true;
+  }
+  if (!canonical.empty() && canonical.front() == '-') canonical.remove_prefix(1);
+  if (canonical.empty() || canonical.size() > 20) return false;
+  for (const char c : canonical) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+ValueHash tag_id_like(std::uint64_t hash, std::string_view canonical) {
+  return (hash & ~std::uint64_t{1}) | (id_like_text(canonical) ? 1U : 0U);
+}
+
+}  // namespace
+
 ValueHash ValueHasher::hash_text(std::string_view text) const {
-  return siphash24(key_, text);
+  CanonicalBuffer buffer;
+  const std::string_view canonical = canonical_value(text, buffer);
+  return tag_id_like(siphash24(key_, canonical), canonical);
 }
 
 ValueHash ValueHasher::hash_binary_int(std::string_view bytes) const {
@@ -94,7 +125,10 @@ ValueHash ValueHasher::hash_binary_int(std::string_view bytes) const {
   } else {
     std::memcpy(&value, &raw, sizeof value);
   }
-  return hash_text(fmt::format("{}", value));
+  std::array<char, 24> text{};
+  const auto* end = fmt::format_to_n(text.data(), text.size(), "{}", value).out;
+  const std::string_view canonical(text.data(), static_cast<std::size_t>(end - text.data()));
+  return tag_id_like(siphash24(key_, canonical), canonical);
 }
 
 ValueHash ValueHasher::hash_binary_uuid(std::string_view bytes) const {

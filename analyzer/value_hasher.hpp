@@ -19,6 +19,7 @@ class ValueHasher {
   explicit ValueHasher(Key key) : key_(key) {}  // fixed key: tests only
 
   // Hash of a value's canonical text form (a binary int or uuid is first turned into its text).
+  // Its lowest bit says whether the value is id-like (an integer or a uuid): see is_id_like.
   [[nodiscard]] ValueHash hash_text(std::string_view text) const;
   // Binary-format helpers for Bind/DataRow values, big-endian as on the wire.
   [[nodiscard]] ValueHash hash_binary_int(std::string_view bytes) const;   // int2/int4/int8
@@ -27,6 +28,11 @@ class ValueHasher {
  private:
   Key key_;
 };
+
+// Only id-like values link statements: a status, a flag or a name in many rows is no key.
+[[nodiscard]] constexpr bool is_id_like(ValueHash hash) {
+  return (hash & 1U) != 0;
+}
 
 // SipHash-2-4 of `data` under `key` (exposed for the reference-vector test).
 [[nodiscard]] std::uint64_t siphash24(const ValueHasher::Key& key, std::string_view data);

@@ -19,6 +19,8 @@ Analysis::Analysis(const Config& config) {
   using std::chrono::milliseconds;
   settings.request_idle_timeout = milliseconds(d.request_idle_timeout_ms);
   settings.attribution.idle_gap = milliseconds(d.idle_gap_ms);
+  settings.attribution.links.window = milliseconds(d.link_window_ms);
+  settings.attribution.ignore_tags = config.ignore_tags;
   settings.patterns.n_plus_one_threshold = d.n_plus_one_threshold;
   settings.pool.saturation_window = milliseconds(d.saturation_window_ms);
   settings.pool.idle_in_transaction = milliseconds(d.idle_in_transaction_ms);

@@ -40,6 +40,7 @@ struct Flags {
   DetectorSettings detectors;
   bool no_analysis = false;
   bool no_value_sampling = false;
+  bool ignore_tags = false;
 };
 
 std::string option_name(const char* key) {
@@ -107,6 +108,10 @@ void add_proxy_options(CLI::App& app, Flags& f) {
                "relay only: no query analysis, no findings (for comparison runs)");
   app.add_flag("--no-value-sampling", f.no_value_sampling,
                "keep no hashes of parameters and result values (key-based N+1 detection off)");
+  app.add_flag("--ignore-tags", f.ignore_tags,
+               "attribute every statement as if untagged and keep its request_id and route as "
+               "ground truth in /api/requests (for scoring untagged attribution in tests)")
+      ->group("Testing");
   app.add_option("--log-file", f.log_file, "log here instead of stderr; SIGHUP reopens it");
   app.add_option("--findings-log", f.findings_log,
                  "one JSON line per finding: stdout, a file (SIGHUP reopens it) or off "
@@ -153,6 +158,7 @@ std::variant<Config, std::string> build_config(const CLI::App& app, const Flags&
   }
   if (f.no_analysis) config.analysis = false;
   if (f.no_value_sampling) config.value_sampling = false;
+  if (f.ignore_tags) config.ignore_tags = true;
   if (given("--log-file")) config.log_file = f.log_file;
   if (given("--log-level")) config.log_level = f.log_level;
   if (auto error = validate(config)) return error->message;

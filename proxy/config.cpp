@@ -110,6 +110,7 @@ int collect(void* user, const char* section, const char* name, const char* value
                                                            "server_max_connections",
                                                            "request_idle_timeout_ms",
                                                            "idle_gap_ms",
+                                                           "link_window_ms",
                                                            "n_plus_one_threshold",
                                                            "saturation_window_ms",
                                                            "idle_in_transaction_ms",
@@ -284,11 +285,14 @@ std::optional<ConfigError> validate(const Config& config) {
 
 std::span<const DetectorSetting> detector_settings() {
   using D = DetectorSettings;
-  static constexpr std::array<DetectorSetting, 7> kSettings = {{
+  static constexpr std::array<DetectorSetting, 8> kSettings = {{
       {"request_idle_timeout_ms", &D::request_idle_timeout_ms,
        "milliseconds of quiet after which a tagged request has ended (default 1000)"},
       {"idle_gap_ms", &D::idle_gap_ms,
-       "milliseconds of quiet that separate untagged requests on a connection (default 100)"},
+       "milliseconds of quiet after which an untagged unit has ended (default 100)"},
+      {"link_window_ms", &D::link_window_ms,
+       "milliseconds a result row may link a later untagged statement that looks up one of its "
+       "values (default 2000)"},
       {"n_plus_one_threshold", &D::n_plus_one_threshold,
        "lookups of one statement shape in one request that make an N+1 (default 5)"},
       {"saturation_window_ms", &D::saturation_window_ms,

@@ -20,9 +20,10 @@ enum class ServerTls : std::uint8_t { disable, prefer, require };
 // counts; the INI keys and options have the same names.
 struct DetectorSettings {
   std::uint32_t request_idle_timeout_ms = 1000;  // a tagged request ends after this much idle
-  std::uint32_t idle_gap_ms = 100;               // untagged bursts are cut at gaps this long
-  std::uint32_t n_plus_one_threshold = 5;        // lookups of one shape in one request
-  std::uint32_t saturation_window_ms = 5000;     // all connections busy for 90% of it
+  std::uint32_t idle_gap_ms = 100;               // an untagged unit ends after this much idle
+  std::uint32_t link_window_ms = 2000;        // a result row links later statements for this long
+  std::uint32_t n_plus_one_threshold = 5;     // lookups of one shape in one request
+  std::uint32_t saturation_window_ms = 5000;  // all connections busy for 90% of it
   std::uint32_t idle_in_transaction_ms = 2000;
   std::uint32_t churn_connections = 10;  // this many new connections within churn_window_ms
   std::uint32_t churn_window_ms = 10000;
@@ -52,8 +53,9 @@ struct Config {
   std::string http_token_file;          // the bearer token for / and /api (else PGTALLY_HTTP_TOKEN)
   std::uint32_t server_max_connections = 0;  // the server's max_connections, 0: unknown
   DetectorSettings detectors;
-  bool analysis = true;                 // off: a bare relay (no observer on any session)
-  bool value_sampling = true;           // off: no parameter or result hashes (--no-value-sampling)
+  bool analysis = true;        // off: a bare relay (no observer on any session)
+  bool value_sampling = true;  // off: no parameter or result hashes (--no-value-sampling)
+  bool ignore_tags = false;    // tests: attribute as if untagged, keep the tags as ground truth
   std::string findings_log = "stdout";  // one JSON line per finding: stdout, a file, or off
   std::string log_file;                 // empty: stderr
   std::string log_level = "info";

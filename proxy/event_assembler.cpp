@@ -294,25 +294,40 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
   if (pending_.empty()) return;
   auto& pending = pending_.front();
   ++pending.rows_seen;
-  if (hasher_ == nullptr || pending.rows_seen > limits_.max_sampled_rows) return;
+  auto& sampled = pending.event.sampled_values;
+  if (hasher_ == nullptr || pending.rows_seen > limits_.max_sampled_rows ||
+      sampled.size() >= limits_.max_sampled_values) {
+    return;
+  }
   const auto row = wire::parse_data_row(m.head, m.length);
   if (!row) return;
-  for (std::size_t c = 0; c < row->columns.size() && c < limits_.max_sampled_columns; ++c) {
+  const auto row_index = static_cast<std::uint16_t>(pending.rows_seen - 1);
+  const std::size_t columns = std::min<std::size_t>(row->columns.size(), 0xffff);
+  // Every column position is reached (a foreign key after a long TEXT column included); only
+  // key-like values of table columns are kept: integers, uuids and short text.
+  for (std::size_t c = 0; c < columns && sampled.size() < limits_.max_sampled_values; ++c) {
     const auto& column = row->columns[c];
     if (column.is_null || column.bytes.size() < column.length) continue;
+    // A count, a sum or any expression is no key: only a table's columns are sampled.
+    if (c < row_fields_.size() && row_fields_[c].table_oid == 0) continue;
     const std::uint32_t oid = c < row_fields_.size() ? row_fields_[c].type_oid : 0;
     const std::int16_t format =
         pending.result_formats.empty()
             ? (c < row_fields_.size() ? row_fields_[c].format : std::int16_t{0})
             : wire::format_code(pending.result_formats, c);
     const std::string_view bytes = wire::as_chars(column.bytes);
+    analyzer::ValueHash hash = 0;
     if (format == 0) {
-      pending.event.sampled_values.push_back(hasher_->hash_text(bytes));
+      if (bytes.empty() || bytes.size() > limits_.max_key_bytes) continue;
+      hash = hasher_->hash_text(bytes);
     } else if (is_int(oid)) {
-      pending.event.sampled_values.push_back(hasher_->hash_binary_int(bytes));
+      hash = hasher_->hash_binary_int(bytes);
     } else if (oid == kUuid && bytes.size() == 16) {
-      pending.event.sampled_values.push_back(hasher_->hash_binary_uuid(bytes));
+      hash = hasher_->hash_binary_uuid(bytes);
+    } else {
+      continue;
     }
+    sampled.push_back({hash, row_index, static_cast<std::uint16_t>(c)});
   }
 }
 

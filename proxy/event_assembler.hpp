@@ -22,9 +22,10 @@ namespace pgtally {
 struct AssemblerLimits {
   std::uint32_t max_text_bytes = 64 * 1024;  // of a Query or Parse: the rest is cut
   std::uint32_t max_bind_bytes = 16 * 1024;  // of a Bind: later values are not hashed
-  std::uint32_t max_row_bytes = 512;         // of a DataRow: later columns are not sampled
-  std::size_t max_sampled_rows = 64;         // per statement
-  std::size_t max_sampled_columns = 8;       // per row
+  std::uint32_t max_row_bytes = 8 * 1024;    // of a DataRow: later columns are not sampled
+  std::size_t max_sampled_rows = 256;        // per statement (or fetch batch)
+  std::size_t max_sampled_values = 2048;     // per statement: 16 bytes each
+  std::uint32_t max_key_bytes = 64;          // a longer text value is not key-like: skipped
   std::size_t max_statements = 256;          // named prepared statements remembered
   std::size_t max_pending = 1024;            // statements sent and not yet answered
   std::size_t max_array_elements = 64;       // element hashes kept per array parameter

@@ -95,41 +95,62 @@ void ScanOnly(benchmark::State& state) {
 }
 BENCHMARK(ScanOnly);
 
-// Requests of one parent query and eight lookups each, on `connection`.
-std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, int requests) {
+// This file also builds against the analyzer of commit fa5e35b (bench/analyzer/compare.sh),
+// whose sampled values were a flat list of hashes without rows and columns.
+#if __has_include("analyzer/causal_links.hpp")
+void add_sampled(QueryEvent& q, ValueHash hash, std::uint16_t row, std::uint16_t column) {
+  q.sampled_values.push_back({hash, row, column});
+}
+#else
+void add_sampled(QueryEvent& q, ValueHash hash, std::uint16_t, std::uint16_t) {
+  q.sampled_values.push_back(hash);
+}
+#endif
+
+// Requests of one parent query returning 64 rows of 8 sampled columns (an id, three foreign
+// keys, four other values) and eight lookups keyed by its ids, on `connection`; the requests
+// follow one another without a pause. Tagged, or not: then pgtally must find the requests.
+std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, int requests,
+                            bool tagged) {
   std::vector<Event> events;
   events.emplace_back(
       ConnectionOpened{connection, 1, {"app", "shop", "web", "10.0.0.1"}, Source::proxy, {}});
   TimePoint t = TimePoint{} + std::chrono::hours(1);
   for (int r = 0; r < requests; ++r) {
     const std::string tag =
-        fmt::format(" /*request_id='c{}-r{}',route='%2Fposts'*/", connection, r);
-    auto add = [&](std::string text, std::vector<ValueHash> values) {
+        tagged ? fmt::format(" /*request_id='c{}-r{}',route='%2Fposts'*/", connection, r) : "";
+    auto add = [&](std::string text, int rows) {
       QueryEvent q;
       q.connection = connection;
       q.text = std::move(text) + tag;
       q.start = t;
       q.end = t + std::chrono::microseconds(200);
-      q.rows = 1;
-      q.sampled_values = std::move(values);
+      q.rows = static_cast<std::uint64_t>(rows);
+      const int base = (static_cast<int>(connection) * 100000 + r) * 64;
+      for (int row = 0; row < rows; ++row) {
+        for (int column = 0; column < 8; ++column) {
+          const int value = column == 0 ? base + row : (column < 4 ? 7 * row + column : row % 5);
+          add_sampled(q, hasher.hash_text(std::to_string(value)), static_cast<std::uint16_t>(row),
+                      static_cast<std::uint16_t>(column));
+        }
+      }
       t = q.end + std::chrono::microseconds(50);
       events.emplace_back(std::move(q));
     };
-    std::vector<ValueHash> ids;
-    for (int i = 0; i < 8; ++i)
-      ids.push_back(hasher.hash_text(std::to_string(r * 8 + i)));
-    add(fmt::format("SELECT id, title FROM posts WHERE author_id = {}", r), ids);
+    add(fmt::format("SELECT * FROM posts WHERE author_id = {}", r), 64);
+    const int base = (static_cast<int>(connection) * 100000 + r) * 64;
     for (int i = 0; i < 8; ++i) {
-      add(fmt::format("SELECT * FROM comments WHERE post_id = {}", r * 8 + i), {});
+      add(fmt::format("SELECT * FROM comments WHERE post_id = {}", base + i), 1);
     }
-    t += std::chrono::seconds(2);
   }
   return events;
 }
 
 void EngineEventsPerSecond(benchmark::State& state) {
   const ValueHasher hasher;
-  const std::vector<Event> events = workload(hasher, 1, 1000);
+  const bool tagged = state.range(0) != 0;
+  const std::vector<Event> events = workload(hasher, 1, 1000, tagged);
+  std::uint64_t findings = 0;
   for (auto _ : state) {
     state.PauseTiming();
     Engine engine(AnalyzerConfig{}, hasher);
@@ -137,11 +158,16 @@ void EngineEventsPerSecond(benchmark::State& state) {
     for (const Event& e : events)
       engine.process(e);
     engine.flush(TimePoint{} + std::chrono::hours(10));
+    state.PauseTiming();
+    findings = engine.findings().empty() ? 0 : engine.findings().front().occurrences;
+    state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(events.size()));
+  state.counters["n_plus_one_requests"] = static_cast<double>(findings);
+  state.SetLabel(tagged ? "tagged" : "untagged");
 }
-BENCHMARK(EngineEventsPerSecond)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineEventsPerSecond)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 // Producer threads push into their rings while the analyzer thread drains them.
 void AnalyzerThreadEventsPerSecond(benchmark::State& state) {
@@ -154,7 +180,7 @@ void AnalyzerThreadEventsPerSecond(benchmark::State& state) {
     std::vector<std::vector<Event>> batches;
     std::vector<EventRing*> rings;
     for (int p = 0; p < producers; ++p) {
-      batches.push_back(workload(analyzer->hasher(), static_cast<ConnectionId>(p + 1), 1000));
+      batches.push_back(workload(analyzer->hasher(), static_cast<ConnectionId>(p + 1), 1000, true));
       rings.push_back(&analyzer->add_producer(1U << 17U));
     }
     state.ResumeTiming();

@@ -222,7 +222,7 @@ std::optional<RowDescriptionMessage> parse_row_description(std::span<const std::
       m.truncated = true;
       return r.complete() ? std::nullopt : std::optional(m);
     }
-    m.fields.push_back({*type, static_cast<std::int16_t>(*format)});
+    m.fields.push_back({*type, static_cast<std::int16_t>(*format), *table});
   }
   return m;
 }

@@ -72,6 +72,7 @@ struct RowDescriptionMessage {  // 'T'
   struct Field {
     std::uint32_t type_oid = 0;
     std::int16_t format = 0;
+    std::uint32_t table_oid = 0;  // 0: not a table's column (an aggregate, an expression)
   };
   std::vector<Field> fields;  // names are not kept
   bool truncated = false;

@@ -367,7 +367,7 @@ TEST(Engine, OddEventSequencesAreHarmless) {
         q.start = t;
         q.end =
             next() % 10 == 0 ? t - std::chrono::milliseconds(5) : t + std::chrono::milliseconds(1);
-        q.sampled_values = {next(), next()};
+        q.sampled_values = {{next(), 0, 0}, {next(), 0, 1}};
         if (next() % 7 == 0) q.error = ServerError{"bad", "", "", "", ""};
         if (next() % 5 == 0) q.parameters.push_back(Parameter{false, 0, 0, next(), 3, {next()}});
         engine.process(q);

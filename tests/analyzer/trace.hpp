@@ -19,7 +19,8 @@ using namespace std::chrono_literals;
 struct QueryOptions {
   std::string request;               // request_id tag; empty: untagged
   std::string route = "/posts";      // route tag when tagged
-  std::vector<std::string> results;  // sampled result values (text form)
+  std::vector<std::string> results;  // sampled result values (text form), row by row
+  std::uint16_t columns = 1;         // values per row in `results`
   std::chrono::microseconds duration = 1ms;
   std::chrono::microseconds gap = 1ms;  // idle time after the statement
   std::uint64_t rows = 1;
@@ -122,8 +123,12 @@ class Trace {
     e.start = concurrent_ ? concurrent_start_ : now;
     e.end = e.start + o.duration;
     e.rows = o.rows;
-    for (const auto& v : o.results)
-      e.sampled_values.push_back(hasher_.hash_text(v));
+    const std::size_t per_row = o.columns == 0 ? 1 : o.columns;
+    for (std::size_t i = 0; i < o.results.size(); ++i) {
+      e.sampled_values.push_back({hasher_.hash_text(o.results[i]),
+                                  static_cast<std::uint16_t>(i / per_row),
+                                  static_cast<std::uint16_t>(i % per_row)});
+    }
     if (!o.sqlstate.empty()) e.error = ServerError{o.sqlstate, "ERROR", "", "", ""};
     return e;
   }

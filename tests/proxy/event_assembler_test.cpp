@@ -87,17 +87,22 @@ RecordingSink* Assembly::sink_ = nullptr;
 RunningProxy* Assembly::proxy_ = nullptr;
 
 TEST_F(Assembly, SimpleQueryGivesOneEventPerStatement) {
-  rows(conn(), "SELECT 1; SELECT g FROM generate_series(1, 3) g /*request_id='r1'*/");
+  rows(conn(), "CREATE TEMP TABLE three AS SELECT g FROM generate_series(1, 3) g");
+  queries_after(1);
+  sink_->clear();
+  rows(conn(), "SELECT 1; SELECT g FROM three ORDER BY g /*request_id='r1'*/");
   const auto q = queries_after(2);
   ASSERT_EQ(q.size(), 2U);
   EXPECT_EQ(q[0].text, "SELECT 1");
   EXPECT_EQ(q[0].protocol, analyzer::Protocol::simple);
   EXPECT_EQ(q[0].rows, 1U);
-  EXPECT_EQ(q[1].text, " SELECT g FROM generate_series(1, 3) g /*request_id='r1'*/");
+  EXPECT_TRUE(q[0].sampled_values.empty()) << "a constant is no table's column";
+  EXPECT_EQ(q[1].text, " SELECT g FROM three ORDER BY g /*request_id='r1'*/");
   EXPECT_EQ(q[1].rows, 3U);
   EXPECT_EQ(q[1].sampled_values,
-            (std::vector<analyzer::ValueHash>{hasher_->hash_text("1"), hasher_->hash_text("2"),
-                                              hasher_->hash_text("3")}));
+            (std::vector<analyzer::SampledValue>{{hasher_->hash_text("1"), 0, 0},
+                                                 {hasher_->hash_text("2"), 1, 0},
+                                                 {hasher_->hash_text("3"), 2, 0}}));
   EXPECT_LE(q[0].start, q[0].end);
   EXPECT_LE(q[0].end, q[1].start);  // the second started when the first finished
 }
@@ -122,12 +127,16 @@ TEST_F(Assembly, ExtendedProtocolCarriesTextAndParameterHashes) {
 }
 
 TEST_F(Assembly, BinaryIntegersHashAsTheirText) {
+  rows(conn(), "CREATE TEMP TABLE sevens AS SELECT 7 AS n");
+  queries_after(1);
+  sink_->clear();
   const std::uint32_t seven = htonl(7);
   const char* values[] = {reinterpret_cast<const char*>(&seven)};
   const int lengths[] = {4};
   const int formats[] = {1};
   const Oid types[] = {23};
-  Result r(PQexecParams(conn(), "SELECT $1::int + 0", 1, types, values, lengths, formats, 1),
+  Result r(PQexecParams(conn(), "SELECT n FROM sevens WHERE n = $1", 1, types, values, lengths,
+                        formats, 1),
            &PQclear);
   ASSERT_EQ(PQresultStatus(r.get()), PGRES_TUPLES_OK);
   const auto q = queries_after(1);
@@ -136,7 +145,31 @@ TEST_F(Assembly, BinaryIntegersHashAsTheirText) {
   EXPECT_EQ(q[0].parameters[0].format, 1);
   EXPECT_EQ(q[0].parameters[0].hash, hasher_->hash_text("7"));
   // The result came back in binary too (resultFormat 1): still the text's hash.
-  EXPECT_EQ(q[0].sampled_values, std::vector<analyzer::ValueHash>{hasher_->hash_text("7")});
+  const std::vector<analyzer::SampledValue> seven_sampled{{hasher_->hash_text("7"), 0, 0}};
+  EXPECT_EQ(q[0].sampled_values, seven_sampled);
+}
+
+TEST_F(Assembly, KeyAfterLongTextColumnIsSampledWithItsRowAndColumn) {
+  // A belongsTo key placed after a 2 KB TEXT column and the timestamps, as ORMs lay tables out.
+  rows(conn(),
+       "CREATE TEMP TABLE wide_posts AS SELECT g AS id, repeat('x', 2048) AS body, "
+       "timestamptz '2026-01-02 03:04:05.5+00' AS created_at, 100 + g % 3 AS author_id "
+       "FROM generate_series(1, 20) g");
+  queries_after(1);
+  sink_->clear();
+  rows(conn(), "SELECT * FROM wide_posts ORDER BY id; SELECT count(*), max(id) FROM wide_posts");
+  const auto q = queries_after(2);
+  ASSERT_EQ(q.size(), 2U);
+  EXPECT_TRUE(q[1].sampled_values.empty()) << "aggregates are no keys";
+  EXPECT_EQ(q[0].rows, 20U);
+  std::vector<analyzer::SampledValue> authors;
+  for (const auto& v : q[0].sampled_values) {
+    EXPECT_NE(v.column, 1U) << "a 2 KB text value is not key-like";
+    if (v.column == 3) authors.push_back(v);
+  }
+  ASSERT_EQ(authors.size(), 20U);
+  EXPECT_EQ(authors[4].row, 4U);
+  EXPECT_EQ(authors[4].hash, hasher_->hash_text("102"));  // 100 + 5 % 3
 }
 
 TEST_F(Assembly, NamedPreparedStatementExecutionsKeepItsText) {

@@ -1,0 +1,165 @@
+// The recent result values of untagged units, per client group, so that a statement that looks
+// up a value an earlier statement returned can be linked to that statement's row (DESIGN.md
+// "Request attribution"). The attributor offers each untagged statement's sampled values and
+// asks for the parent of each new statement; it owns which units are live.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "analyzer/event.hpp"
+#include "analyzer/fingerprint.hpp"
+
+namespace pgtally::analyzer {
+
+using UnitId = std::uint64_t;  // an untagged unit's serial; 0 is none
+using GroupId = std::uint32_t;
+
+struct LinkLimits {
+  std::chrono::milliseconds window{2000};   // a row links children for this long after it arrived
+  std::chrono::milliseconds loop_gap{100};  // a loop is under way while its steps come this close
+  std::size_t max_offers = 131072;          // values held in all (about 60 bytes each)
+  std::size_t max_learned = 16384;          // child shapes whose parent evidence is kept
+  std::size_t max_roots = 65536;            // (shape, key) pairs seen unlinked, within the window
+};
+
+// A row value that a later statement may look up.
+struct Offer {
+  std::uint64_t key = 0;  // group and value, combined
+  UnitId unit = 0;
+  Fingerprint fingerprint = 0;  // of the statement that returned it
+  std::uint64_t lookup = 0;     // that statement's own lookup-key hash (a repeat is no link)
+  TimePoint arrived;
+  ConnectionId connection = 0;
+  std::uint32_t execution = 0;  // the statement's sequence number in its unit
+  std::uint16_t row = 0;        // the first row that held the value in this column
+  std::uint16_t column = 0;
+  std::uint16_t rows = 1;   // rows that held it in this column (20 posts, 3 authors)
+  bool from_write = false;  // returned by a write (INSERT ... RETURNING id): a new key
+};
+
+// What the child statement brings to the search.
+struct LinkQuery {
+  GroupId group = 0;
+  Fingerprint fingerprint = 0;
+  std::uint64_t lookup = 0;  // its lookup-key hash
+  ConnectionId connection = 0;
+  TimePoint start;
+  std::span<const ValueHash> keys;
+  bool batch = false;     // an IN list or ANY array of several keys
+  bool writes = false;    // a write: a loop of writes may hang on one parent row
+  bool over_rows = true;  // its keys may walk a parent's rows (not an INSERT's VALUES)
+};
+
+// How a candidate parent is judged against the child, besides the offer itself: the attributor
+// answers from its live units.
+struct CandidateView {
+  bool live = false;       // the offer's unit (or the unit it merged into) still runs
+  bool owned = false;      // its rows already parent a statement of the child's shape each
+  bool sibling = false;    // that execution already parents a statement of the child's shape
+  TimePoint last_sibling;  // ... the latest of which started then
+};
+
+class CausalLinks {
+ public:
+  explicit CausalLinks(LinkLimits limits = {}) : limits_(limits) {}
+
+  // Offers the id-like `values` of one statement, but not a column that holds one of `echo`
+  // (the statement's own keys) in every row: `WHERE user_id = 1` returning user_id 1 proves
+  // nothing, while post 3 in a list filtered by blog 3 does.
+  void offer(GroupId group, UnitId unit, std::uint32_t execution, Fingerprint fingerprint,
+             std::uint64_t lookup, ConnectionId connection, TimePoint arrived, bool from_write,
+             std::span<const SampledValue> values, std::span<const ValueHash> echo);
+
+  // The parent row for `query`, or none. A candidate is only taken on evidence that its
+  // column feeds this shape: its execution already parents siblings (a loop under way), the
+  // column is this shape's learned parent column, or a batch finds several of its keys there.
+  // Otherwise the statement stays a root, and what its candidates have in common with the
+  // previous roots of its shape (one execution holding both keys) is counted toward learning.
+  // Three roots of one shape whose keys all stand in one execution's column, in row order, are
+  // a loop too: the earlier two are adopted. Among candidates taken: siblings, learned column
+  // or batch, same connection, nearest, oldest offer.
+  struct Adoption {
+    UnitId unit = 0;  // an earlier root of the loop, now known to be its child
+    Offer row;        // the parent row its key stands in
+    ConnectionId connection = 0;
+  };
+  struct Linked {
+    std::optional<Offer> parent;
+    std::vector<Adoption> adopt;  // the parent's connection first, then oldest first
+  };
+  Linked link(const LinkQuery& query, const std::function<CandidateView(const Offer&)>& view);
+  // The unit the last statement that link() left a root was placed in.
+  void root_placed(UnitId unit);
+  // Of the roots link() proposed to adopt, these joined the loop.
+  void adopted(GroupId group, Fingerprint child, std::span<const UnitId> units);
+
+  // A statement with keys that nothing linked: its shape looks that key up on its own (the
+  // session's user, a setting), so a later lookup of the same key by the same shape is no child.
+  void root_lookup(GroupId group, Fingerprint fingerprint, std::span<const ValueHash> keys,
+                   TimePoint at);
+
+  // Forgets offers older than the window.
+  void expire(TimePoint now);
+
+  [[nodiscard]] std::size_t size() const { return offers_.size(); }
+  [[nodiscard]] std::uint64_t evicted() const { return evicted_; }  // dropped before their time
+
+ private:
+  static constexpr std::size_t kPerValue = 16;  // most recent offers kept per value
+  struct Slots {
+    std::array<std::uint64_t, kPerValue> seq{};  // offer sequence numbers, 0 free
+    std::uint8_t next = 0;
+  };
+  // Evidence that a parent column feeds a child shape: two children of the shape found their
+  // keys in one execution's column (a loop), a batch found several there.
+  struct Source {
+    Fingerprint parent = 0;
+    std::uint16_t column = 0;
+    std::uint32_t count = 0;
+  };
+  struct Pending {  // a recent root of the shape and the rows its keys could have come from
+    UnitId unit = 0;
+    ConnectionId connection = 0;
+    std::vector<Offer> candidates;
+  };
+  struct Shape {
+    std::array<Source, 6> sources{};
+    std::uint32_t total = 0;
+    std::deque<Pending> pending;  // newest last
+  };
+  static constexpr std::uint32_t kLearnedAfter = 3;  // confirmations, and a quarter of all
+  static constexpr std::size_t kPendingPerShape = 16;
+  static constexpr std::size_t kCandidatesPerPending = 24;
+
+  [[nodiscard]] const Offer* at(std::uint64_t seq) const;
+  void pop_oldest();
+  Shape* shape(GroupId group, Fingerprint child, bool create);
+  static void add_evidence(Shape& shape, Fingerprint parent, std::uint16_t column);
+  [[nodiscard]] static bool learned(const Shape& shape, Fingerprint parent, std::uint16_t column);
+
+  enum class Column : std::uint8_t { unseen, echo, varies };
+
+  LinkLimits limits_;
+  std::vector<std::pair<ValueHash, Column>> echo_columns_;  // scratch for offer()
+  std::deque<Offer> offers_;                                // arrival order
+  std::uint64_t first_seq_ = 1;                             // sequence number of offers_.front()
+  std::unordered_map<std::uint64_t, Slots> by_value_;
+  std::unordered_map<std::uint64_t, Shape> shapes_;     // group and child shape
+  Pending* last_root_ = nullptr;                        // for root_placed()
+  std::unordered_map<std::uint64_t, TimePoint> roots_;  // group, shape and key: last seen
+  std::deque<std::pair<std::uint64_t, TimePoint>> root_order_;
+  std::unordered_map<std::uint64_t, std::size_t> same_value_;  // scratch for offer()
+  std::uint64_t evicted_ = 0;
+};
+
+}  // namespace pgtally::analyzer

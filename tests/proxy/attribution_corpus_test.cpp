@@ -1,0 +1,145 @@
+// Untagged attribution under load, judged against the truth of the same run: a node-postgres
+// blog app (tests/clients/node/attribution_corpus.js) tags every request, pgtally runs with
+// --ignore-tags so it attributes as if nothing were tagged, and the units it forms are scored
+// per request (B-cubed, printed) and per route (findings) at 1, 6 and 32 users on pools smaller
+// than the users, with no pause between requests.
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "proxy/analysis.hpp"
+#include "tests/proxy/attribution_score.hpp"
+#include "tests/proxy/proxy_fixture.hpp"
+#include "tests/support/subprocess.hpp"
+
+namespace pgtally::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using analyzer::FindingKind;
+
+const fs::path kClientsDir = PGTALLY_CLIENTS_DIR;
+
+struct Load {
+  int users;
+  int pool;
+  int requests_per_user;
+};
+
+class Corpus : public ::testing::TestWithParam<Load> {
+ protected:
+  void SetUp() override {
+    const auto probe = run_process(
+        {"/usr/bin/node", "-e",
+         fmt::format("require('{}')", (kClientsDir / "node/node_modules/pg").string())});
+    ASSERT_EQ(probe.exit_code, 0) << "needs nodejs and npm's pg (bash tests/clients/install.sh)\n"
+                                  << probe.output;
+    config_ = proxy_config();
+    config_.ignore_tags = true;
+    config_.findings_log = "off";
+    analysis_ = std::make_unique<Analysis>(config_);
+    proxy_ = std::make_unique<RunningProxy>(config_, analysis_->observers());
+  }
+  void TearDown() override {
+    proxy_.reset();
+    if (analysis_) analysis_->stop();
+  }
+
+  // Runs the app through pgtally and returns every unit once the analyzer has ended them all.
+  std::vector<analyzer::RequestSummary> run(const Load& load) {
+    ProcessOptions options;
+    options.env = {{"PGHOST", "127.0.0.1"},
+                   {"PGPORT", std::to_string(proxy_->port())},
+                   {"PGUSER", std::string(kTrustUser)},
+                   {"PGPASSWORD", std::string(kTrustUser)},
+                   {"PGDATABASE", std::string(kTestDatabase)}};
+    options.deadline = std::chrono::seconds(240);
+    const auto result =
+        run_process({"/usr/bin/node", (kClientsDir / "node/attribution_corpus.js").string(),
+                     std::to_string(load.users), std::to_string(load.pool),
+                     std::to_string(load.requests_per_user)},
+                    options);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_NE(result.output.find(fmt::format("requests: {}", load.users * load.requests_per_user)),
+              std::string::npos)
+        << result.output;
+    auto& analyzer = analysis_->analyzer();
+    EXPECT_TRUE(eventually([&] { return analyzer.counters().live_requests == 0; },
+                           std::chrono::seconds(30)));
+    const auto counters = analyzer.counters();
+    EXPECT_EQ(counters.ring_dropped_full, 0U);
+    EXPECT_EQ(counters.ledger_dropped, 0U);
+    return analyzer.requests(1000000);
+  }
+
+  Config config_;
+  std::unique_ptr<Analysis> analysis_;
+  std::unique_ptr<RunningProxy> proxy_;
+};
+
+// What holds today, asserted; the partition's B-cubed scores are printed (and recorded as the
+// test's `score` property) for tracking: see analyzer/README.md for what the wire cannot tell.
+TEST_P(Corpus, UntaggedUnitsFindTheLoopsWithoutMergingTheTraffic) {
+  const Load load = GetParam();
+  const auto units = run(load);
+  const AttributionScore score = score_units(units, {"/dashboard"});
+  const std::string report = describe(score);
+  std::cout << report;
+  RecordProperty("score", report);
+  if (std::getenv("PGTALLY_CORPUS_DUMP") != nullptr) {
+    for (const auto& u : units) {
+      std::string truth;
+      for (const auto& t : u.true_requests)
+        truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
+      std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
+                               analyzer::to_string(u.basis), u.queries, u.links,
+                               u.connections.size(), truth);
+    }
+  }
+
+  // A pooled connection that never idles is no giant request: no unit was cut at its bound,
+  // and none holds more than a few requests' worth (the largest request has 26 statements).
+  EXPECT_EQ(analysis_->analyzer().counters().requests_cut, 0U) << report;
+  std::uint64_t largest = 0;
+  for (const auto& u : units)
+    largest = std::max(largest, u.queries);
+  EXPECT_LE(largest, 4U * 26U) << report;
+
+  auto found = [&](const std::string& route, FindingKind kind) {
+    auto it = score.routes.find(route);
+    if (it == score.routes.end()) return std::size_t{0};
+    auto k = it->second.findings.find(kind);
+    return k == it->second.findings.end() ? std::size_t{0} : k->second;
+  };
+  // Every lazy loop is found with no tag, one level deep, two levels deep with a fan-out of 3
+  // per execution, and a belongsTo keyed behind a 2 KB TEXT column with repeated authors.
+  for (const char* route : {"/posts-lazy", "/posts-nested", "/authors"}) {
+    EXPECT_GT(found(route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
+  }
+  EXPECT_GT(found("/checkout", FindingKind::bulk_write_loop), 0U) << report;
+  // No N+1 where there is none: JOIN, ANY batch, IN list, paging, keyset paging, a parallel
+  // dashboard, a write loop.
+  for (const char* route : {"/posts-join", "/posts-batch", "/posts-separate", "/posts-page",
+                            "/posts-keyset", "/dashboard", "/checkout"}) {
+    EXPECT_EQ(found(route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
+  }
+  // The parallel dashboard: four unrelated counts at once are four units of one statement.
+  EXPECT_EQ(score.routes.at("/dashboard").unit_median, 1.0) << report;
+}
+
+INSTANTIATE_TEST_SUITE_P(Load, Corpus,
+                         ::testing::Values(Load{1, 2, 40}, Load{6, 5, 20}, Load{32, 8, 6}),
+                         [](const ::testing::TestParamInfo<Load>& p) {
+                           return fmt::format("Users{}Pool{}", p.param.users, p.param.pool);
+                         });
+
+}  // namespace
+}  // namespace pgtally::testing
