@@ -82,7 +82,7 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
   const LinkQuery query{st.group,     s.fingerprint, s.lookup,
                         s.connection, s.start,       s.link_keys,
                         s.batch,      writes,        s.kind != StatementKind::insert};
-  auto linked = links_.link(query, [&](const Offer& o) {
+  auto linked = links_.link(query, [&](const Offer& o) -> CandidateView {
     CandidateView v;
     auto it = units_.find(resolve(o.unit));
     if (it == units_.end()) return v;
@@ -248,7 +248,7 @@ AttributionDecision Attributor::attribute(const StatementFacts& s) {
   const bool tagged = !s.request_id.empty() && !config_.ignore_tags;
 
   if (tagged) {
-    d.request_id = s.request_id;
+    d.request_id = std::string(s.request_id);
     d.placement = Placement::tag;
     // The ORM's untagged BEGIN / SET just before its first tagged statement.
     if (Unit* last = unit(st.last_unit);
@@ -256,7 +256,7 @@ AttributionDecision Attributor::attribute(const StatementFacts& s) {
       d.absorb.push_back(last->id);
       drop(resolve(st.last_unit));
     }
-    st.tagged = s.request_id;
+    if (st.tagged != s.request_id) st.tagged = std::string(s.request_id);
     st.last_unit = 0;
     st.tx_unit = 0;
     if (s.kind == StatementKind::begin) st.in_tx = true;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -46,7 +47,7 @@ enum class Placement : std::uint8_t {
 // One statement as attribution reads it.
 struct StatementFacts {
   ConnectionId connection = 0;
-  std::string request_id;  // from its tags; empty when untagged
+  std::string_view request_id;  // from its tags; empty when untagged
   StatementKind kind = StatementKind::other;
   Fingerprint fingerprint = 0;
   std::uint64_t lookup = 0;  // hash of its lookup keys (LookupKeys::key_hash)

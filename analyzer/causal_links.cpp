@@ -19,6 +19,10 @@ std::uint64_t shape_key(GroupId group, Fingerprint child) {
 
 }  // namespace
 
+CausalLinks::CausalLinks(LinkLimits limits) : limits_(limits) {
+  by_value_.reserve(std::min<std::size_t>(limits_.max_offers, 1U << 17U));
+}
+
 const Offer* CausalLinks::at(std::uint64_t seq) const {
   if (seq < first_seq_ || seq - first_seq_ >= offers_.size()) return nullptr;
   return &offers_[seq - first_seq_];
@@ -61,13 +65,27 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
       }
     }
   }
-  same_value_.clear();
+  const bool multi_row = !values.empty() && values.back().row != values.front().row;
+  if (multi_row) same_value_.clear();
   const std::uint64_t first_of_statement = first_seq_ + offers_.size();
   for (const SampledValue& v : values) {
     if (!is_id_like(v.hash)) continue;
     if (v.column < echo_columns_.size() && echo_columns_[v.column].second == Column::echo) continue;
     const std::uint64_t key = value_key(group, v.hash);
     // One offer per value and column, counting its rows.
+    if (!multi_row) {
+      if (offers_.size() >= limits_.max_offers) {
+        pop_oldest();
+        ++evicted_;
+      }
+      const std::uint64_t seq = first_seq_ + offers_.size();
+      offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
+                              v.column, 1, from_write});
+      Slots& slots = by_value_[key];
+      slots.seq[slots.next] = seq;
+      slots.next = static_cast<std::uint8_t>((slots.next + 1U) % kPerValue);
+      continue;
+    }
     const auto [same, added] = same_value_.try_emplace(hash_combine(key, v.column), 0);
     if (!added) {
       if (Offer* o = same->second >= first_seq_ ? &offers_[same->second - first_seq_] : nullptr;
@@ -136,17 +154,11 @@ bool loop_steps(const Offer& earlier, const Offer& now, const LinkQuery& q) {
 
 }  // namespace
 
-CausalLinks::Linked CausalLinks::link(const LinkQuery& query,
-                                      const std::function<CandidateView(const Offer&)>& view) {
+CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudge view) {
   last_root_ = nullptr;
   Shape* known = shape(query.group, query.fingerprint, false);
-  struct Found {
-    const Offer* offer;
-    std::uint64_t seq;
-    bool sibling;
-    bool root_key;  // the shape looked this key up as a root within the window
-  };
-  std::vector<Found> found;
+  std::vector<Found>& found = found_;
+  found.clear();
   std::unordered_map<std::uint64_t, std::uint32_t> keys_per_column;  // batches only
   auto column_of = [](const Offer& o) {
     return hash_combine(hash_combine(o.unit, o.execution), o.column);

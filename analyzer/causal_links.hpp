@@ -9,9 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -71,7 +71,7 @@ struct CandidateView {
 
 class CausalLinks {
  public:
-  explicit CausalLinks(LinkLimits limits = {}) : limits_(limits) {}
+  explicit CausalLinks(LinkLimits limits = {});
 
   // Offers the id-like `values` of one statement, but not a column that holds one of `echo`
   // (the statement's own keys) in every row: `WHERE user_id = 1` returning user_id 1 proves
@@ -97,7 +97,14 @@ class CausalLinks {
     std::optional<Offer> parent;
     std::vector<Adoption> adopt;  // the parent's connection first, then oldest first
   };
-  Linked link(const LinkQuery& query, const std::function<CandidateView(const Offer&)>& view);
+  // `view` answers for a candidate's unit: called once per candidate, never stored.
+  template <typename View>
+  Linked link(const LinkQuery& query, View&& view) {
+    return link_with(query,
+                     CandidateJudge{&view, [](void* v, const Offer& o) {
+                                      return (*static_cast<std::remove_reference_t<View>*>(v))(o);
+                                    }});
+  }
   // The unit the last statement that link() left a root was placed in.
   void root_placed(UnitId unit);
   // Of the roots link() proposed to adopt, these joined the loop.
@@ -115,7 +122,7 @@ class CausalLinks {
   [[nodiscard]] std::uint64_t evicted() const { return evicted_; }  // dropped before their time
 
  private:
-  static constexpr std::size_t kPerValue = 16;  // most recent offers kept per value
+  static constexpr std::size_t kPerValue = 8;  // most recent offers kept per value
   struct Slots {
     std::array<std::uint64_t, kPerValue> seq{};  // offer sequence numbers, 0 free
     std::uint8_t next = 0;
@@ -141,6 +148,12 @@ class CausalLinks {
   static constexpr std::size_t kPendingPerShape = 16;
   static constexpr std::size_t kCandidatesPerPending = 24;
 
+  struct CandidateJudge {
+    void* context;
+    CandidateView (*judge)(void*, const Offer&);
+    CandidateView operator()(const Offer& o) const { return judge(context, o); }
+  };
+  Linked link_with(const LinkQuery& query, CandidateJudge view);
   [[nodiscard]] const Offer* at(std::uint64_t seq) const;
   void pop_oldest();
   Shape* shape(GroupId group, Fingerprint child, bool create);
@@ -159,6 +172,13 @@ class CausalLinks {
   std::unordered_map<std::uint64_t, TimePoint> roots_;  // group, shape and key: last seen
   std::deque<std::pair<std::uint64_t, TimePoint>> root_order_;
   std::unordered_map<std::uint64_t, std::size_t> same_value_;  // scratch for offer()
+  struct Found {
+    const Offer* offer;
+    std::uint64_t seq;
+    bool sibling;
+    bool root_key;  // the shape looked this key up as a root within the window
+  };
+  std::vector<Found> found_;  // scratch for link_with()
   std::uint64_t evicted_ = 0;
 };
 

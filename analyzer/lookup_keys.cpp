@@ -31,7 +31,8 @@ LookupKeys lookup_keys(const ScanResult& scan, const std::vector<Parameter>& par
     }
     const ValueHash h = p != nullptr ? (p->is_null ? 0x6e756c6cULL : p->hash) : 0;
     values_hash = hash_combine(values_hash, h);
-    if (p != nullptr && !p->is_null && lit.context != ValueContext::paging) {
+    if (scan.kind == StatementKind::insert && p != nullptr && !p->is_null &&
+        lit.context != ValueContext::paging) {
       if (p->elements.empty()) {
         if (out.values.size() < LookupKeys::kMaxKeys) out.values.push_back(h);
       } else {

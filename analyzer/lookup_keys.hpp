@@ -17,7 +17,7 @@ struct LookupKeys {
   std::uint64_t key_hash = 0;     // combined hash of the key values (equality, lists, arrays)
   std::uint64_t values_hash = 0;  // combined hash of every value, LIMIT/OFFSET included
   std::vector<ValueHash> keys;    // individual key values, at most kMaxKeys
-  std::vector<ValueHash> values;  // every non-null value but paging ones, at most kMaxKeys
+  std::vector<ValueHash> values;  // INSERT: every non-null value written, at most kMaxKeys
   static constexpr std::size_t kMaxKeys = 16;
 };
 
