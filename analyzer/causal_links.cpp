@@ -80,7 +80,7 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
       }
       const std::uint64_t seq = first_seq_ + offers_.size();
       offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
-                              v.column, 1, from_write});
+                              v.column, 1, from_write, v.element});
       Slots& slots = by_value_[key];
       slots.seq[slots.next] = seq;
       slots.next = static_cast<std::uint8_t>((slots.next + 1U) % kPerValue);
@@ -101,7 +101,7 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
     const std::uint64_t seq = first_seq_ + offers_.size();
     same->second = std::max(seq, first_of_statement);
     offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
-                            v.column, 1, from_write});
+                            v.column, 1, from_write, v.element});
     Slots& slots = by_value_[key];
     slots.seq[slots.next] = seq;  // the oldest of a value's offers gives way
     slots.next = static_cast<std::uint8_t>((slots.next + 1U) % kPerValue);
@@ -149,7 +149,10 @@ bool same_column(const Offer& a, const Offer& b) {
 // write returned (the items of the order just inserted), never on a key any read returns.
 bool loop_steps(const Offer& earlier, const Offer& now, const LinkQuery& q) {
   if (!same_column(earlier, now)) return false;
-  return earlier.key != now.key ? q.over_rows && earlier.row < now.row : q.writes && now.from_write;
+  // Rows in order; within an array value, its elements in order.
+  const bool before =
+      earlier.row < now.row || (earlier.row == now.row && earlier.element < now.element);
+  return earlier.key != now.key ? q.over_rows && before : q.writes && now.from_write;
 }
 
 }  // namespace

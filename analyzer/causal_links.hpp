@@ -43,8 +43,9 @@ struct Offer {
   std::uint32_t execution = 0;  // the statement's sequence number in its unit
   std::uint16_t row = 0;        // the first row that held the value in this column
   std::uint16_t column = 0;
-  std::uint16_t rows = 1;   // rows that held it in this column (20 posts, 3 authors)
-  bool from_write = false;  // returned by a write (INSERT ... RETURNING id): a new key
+  std::uint16_t rows = 1;     // rows that held it in this column (20 posts, 3 authors)
+  bool from_write = false;    // returned by a write (INSERT ... RETURNING id): a new key
+  std::uint16_t element = 0;  // position in an array value (tag ids in one row)
 };
 
 // What the child statement brings to the search.

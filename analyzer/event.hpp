@@ -95,8 +95,9 @@ struct Parameter {
 // statement that looks it up can be linked to the row and column that returned it.
 struct SampledValue {
   ValueHash hash = 0;
-  std::uint16_t row = 0;     // DataRow index within the statement's result (or fetch batch)
-  std::uint16_t column = 0;  // column position in the row
+  std::uint16_t row = 0;      // DataRow index within the statement's result (or fetch batch)
+  std::uint16_t column = 0;   // column position in the row
+  std::uint16_t element = 0;  // 1-based position in an array value (`int[]`, `uuid[]`); 0: none
   friend bool operator==(const SampledValue&, const SampledValue&) = default;
 };
 

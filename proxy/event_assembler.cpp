@@ -17,11 +17,37 @@ constexpr std::uint32_t kInt8 = 20;
 constexpr std::uint32_t kInt2 = 21;
 constexpr std::uint32_t kInt4 = 23;
 constexpr std::uint32_t kUuid = 2950;
+constexpr std::uint32_t kInt2Array = 1005;
+constexpr std::uint32_t kInt4Array = 1007;
+constexpr std::uint32_t kInt8Array = 1016;
+constexpr std::uint32_t kUuidArray = 2951;
 constexpr std::uint32_t kNameHead = 256;    // Execute, Close: a name and an int
 constexpr std::uint32_t kErrorHead = 1024;  // ErrorResponse fields before the message text
 
 bool is_int(std::uint32_t oid) {
   return oid == kInt8 || oid == kInt2 || oid == kInt4;
+}
+
+bool is_key_array(std::uint32_t oid) {
+  return oid == kInt2Array || oid == kInt4Array || oid == kInt8Array || oid == kUuidArray;
+}
+
+// Calls `each` with every element of a one-dimensional array in text form (`{4,5,NULL,6}`);
+// integers and uuids need no quoting, so a quote or a nested brace ends the walk.
+template <typename Each>
+void for_each_array_element(std::string_view text, Each&& each) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return;
+  text = text.substr(1, text.size() - 2);
+  std::uint16_t index = 0;
+  while (!text.empty() && index < 0xffff) {
+    const std::size_t comma = text.find(',');
+    const std::string_view element = text.substr(0, comma);
+    if (element.find_first_of("\"{}") != std::string_view::npos) return;
+    ++index;
+    if (!element.empty() && element != "NULL") each(element, index);
+    if (comma == std::string_view::npos) return;
+    text.remove_prefix(comma + 1);
+  }
 }
 
 }  // namespace
@@ -317,6 +343,14 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
             : wire::format_code(pending.result_formats, c);
     const std::string_view bytes = wire::as_chars(column.bytes);
     analyzer::ValueHash hash = 0;
+    if (format == 0 && is_key_array(oid)) {  // tag ids, related ids held in one column
+      for_each_array_element(bytes, [&](std::string_view element, std::uint16_t index) {
+        if (sampled.size() >= limits_.max_sampled_values) return;
+        sampled.push_back(
+            {hasher_->hash_text(element), row_index, static_cast<std::uint16_t>(c), index});
+      });
+      continue;
+    }
     if (format == 0) {
       if (bytes.empty() || bytes.size() > limits_.max_key_bytes) continue;
       hash = hasher_->hash_text(bytes);

@@ -21,6 +21,7 @@ struct QueryOptions {
   std::string route = "/posts";      // route tag when tagged
   std::vector<std::string> results;  // sampled result values (text form), row by row
   std::uint16_t columns = 1;         // values per row in `results`
+  std::vector<std::string> array;    // one more column in row 0: an int[] value's elements
   std::chrono::microseconds duration = 1ms;
   std::chrono::microseconds gap = 1ms;  // idle time after the statement
   std::uint64_t rows = 1;
@@ -128,6 +129,11 @@ class Trace {
       e.sampled_values.push_back({hasher_.hash_text(o.results[i]),
                                   static_cast<std::uint16_t>(i / per_row),
                                   static_cast<std::uint16_t>(i % per_row)});
+    }
+    for (std::size_t i = 0; i < o.array.size(); ++i) {
+      e.sampled_values.push_back({hasher_.hash_text(o.array[i]), 0,
+                                  static_cast<std::uint16_t>(per_row),
+                                  static_cast<std::uint16_t>(i + 1)});
     }
     if (!o.sqlstate.empty()) e.error = ServerError{o.sqlstate, "ERROR", "", "", ""};
     return e;

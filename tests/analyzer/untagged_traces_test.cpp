@@ -264,6 +264,24 @@ const std::vector<UntaggedCase>& cases() {
          ASSERT_EQ(o.units.size(), 1U);
          EXPECT_EQ(o.of(FindingKind::n_plus_one)[0]->count, 200U);
        }},
+      {"KeysHeldInAnIntegerArray",  // a post's tag ids in one int[] column, then each tag
+       [](Trace& t) {
+         t.open(1).open(2);
+         QueryOptions post = kFast;
+         post.results = {"77"};
+         post.array = ids(401, 408);
+         t.x(1, "SELECT id, tag_ids FROM posts WHERE id = $1", {Param::of("77")}, post);
+         for (int tag = 401; tag <= 408; ++tag) {
+           t.x(1 + static_cast<ConnectionId>(tag % 2), "SELECT id, name FROM tags WHERE id = $1",
+               {Param::of(std::to_string(tag))}, kFast);
+         }
+       },
+       {FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         ASSERT_EQ(o.units.size(), 1U);
+         EXPECT_EQ(o.units[0].queries, 9U);
+         EXPECT_EQ(o.of(FindingKind::n_plus_one)[0]->count, 8U);
+       }},
       {"FiftyMillisecondsOfWorkBetweenLookups",
        [](Trace& t) {
          t.open(1);

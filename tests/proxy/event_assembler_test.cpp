@@ -172,6 +172,19 @@ TEST_F(Assembly, KeyAfterLongTextColumnIsSampledWithItsRowAndColumn) {
   EXPECT_EQ(authors[4].hash, hasher_->hash_text("102"));  // 100 + 5 % 3
 }
 
+TEST_F(Assembly, IntegerArrayElementsAreSampledInOrder) {
+  rows(conn(), "CREATE TEMP TABLE tagged AS SELECT 7 AS id, ARRAY[40, NULL, 41]::bigint[] AS tags");
+  queries_after(1);
+  sink_->clear();
+  rows(conn(), "SELECT id, tags FROM tagged");
+  const auto q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  const std::vector<analyzer::SampledValue> want{{hasher_->hash_text("7"), 0, 0, 0},
+                                                 {hasher_->hash_text("40"), 0, 1, 1},
+                                                 {hasher_->hash_text("41"), 0, 1, 3}};
+  EXPECT_EQ(q[0].sampled_values, want);
+}
+
 TEST_F(Assembly, NamedPreparedStatementExecutionsKeepItsText) {
   Result p(PQprepare(conn(), "by_id", "SELECT $1::int AS id", 1, nullptr), &PQclear);
   for (const char* id : {"1", "2", "3"}) {
