@@ -76,6 +76,13 @@ class Assembly : public ::testing::Test {
     return out;
   }
 
+  // Runs setup SQL and forgets its events, so the test sees only what follows.
+  void prepare(const std::string& sql) {
+    rows(conn(), sql);
+    queries_after(1);
+    sink_->clear();
+  }
+
   PGconn* conn() { return conn_->get(); }
   static analyzer::ValueHasher* hasher_;
   static RecordingSink* sink_;
@@ -87,9 +94,7 @@ RecordingSink* Assembly::sink_ = nullptr;
 RunningProxy* Assembly::proxy_ = nullptr;
 
 TEST_F(Assembly, SimpleQueryGivesOneEventPerStatement) {
-  rows(conn(), "CREATE TEMP TABLE three AS SELECT g FROM generate_series(1, 3) g");
-  queries_after(1);
-  sink_->clear();
+  prepare("CREATE TEMP TABLE three AS SELECT g FROM generate_series(1, 3) g");
   rows(conn(), "SELECT 1; SELECT g FROM three ORDER BY g /*request_id='r1'*/");
   const auto q = queries_after(2);
   ASSERT_EQ(q.size(), 2U);
@@ -127,9 +132,7 @@ TEST_F(Assembly, ExtendedProtocolCarriesTextAndParameterHashes) {
 }
 
 TEST_F(Assembly, BinaryIntegersHashAsTheirText) {
-  rows(conn(), "CREATE TEMP TABLE sevens AS SELECT 7 AS n");
-  queries_after(1);
-  sink_->clear();
+  prepare("CREATE TEMP TABLE sevens AS SELECT 7 AS n");
   const std::uint32_t seven = htonl(7);
   const char* values[] = {reinterpret_cast<const char*>(&seven)};
   const int lengths[] = {4};
@@ -151,12 +154,10 @@ TEST_F(Assembly, BinaryIntegersHashAsTheirText) {
 
 TEST_F(Assembly, KeyAfterLongTextColumnIsSampledWithItsRowAndColumn) {
   // A belongsTo key placed after a 2 KB TEXT column and the timestamps, as ORMs lay tables out.
-  rows(conn(),
-       "CREATE TEMP TABLE wide_posts AS SELECT g AS id, repeat('x', 2048) AS body, "
-       "timestamptz '2026-01-02 03:04:05.5+00' AS created_at, 100 + g % 3 AS author_id "
-       "FROM generate_series(1, 20) g");
-  queries_after(1);
-  sink_->clear();
+  prepare(
+      "CREATE TEMP TABLE wide_posts AS SELECT g AS id, repeat('x', 2048) AS body, "
+      "timestamptz '2026-01-02 03:04:05.5+00' AS created_at, 100 + g % 3 AS author_id "
+      "FROM generate_series(1, 20) g");
   rows(conn(), "SELECT * FROM wide_posts ORDER BY id; SELECT count(*), max(id) FROM wide_posts");
   const auto q = queries_after(2);
   ASSERT_EQ(q.size(), 2U);
@@ -173,9 +174,7 @@ TEST_F(Assembly, KeyAfterLongTextColumnIsSampledWithItsRowAndColumn) {
 }
 
 TEST_F(Assembly, IntegerArrayElementsAreSampledInOrder) {
-  rows(conn(), "CREATE TEMP TABLE tagged AS SELECT 7 AS id, ARRAY[40, NULL, 41]::bigint[] AS tags");
-  queries_after(1);
-  sink_->clear();
+  prepare("CREATE TEMP TABLE tagged AS SELECT 7 AS id, ARRAY[40, NULL, 41]::bigint[] AS tags");
   rows(conn(), "SELECT id, tags FROM tagged");
   const auto q = queries_after(1);
   ASSERT_EQ(q.size(), 1U);
