@@ -23,26 +23,6 @@ std::uint64_t execution_claim(const Offer& o, Fingerprint child) {
 
 }  // namespace
 
-const char* to_string(Placement placement) {
-  switch (placement) {
-    case Placement::tag:
-      return "tag";
-    case Placement::inherited:
-      return "inherited";
-    case Placement::transaction:
-      return "transaction";
-    case Placement::linked:
-      return "linked";
-    case Placement::control:
-      return "control";
-    case Placement::burst:
-      return "burst";
-    case Placement::new_unit:
-      return "new_unit";
-  }
-  return "new_unit";
-}
-
 void Attributor::on_opened(const ConnectionOpened& opened) {
   const std::string label = group_label(opened.group);
   auto [it, added] = groups_.try_emplace(label, static_cast<GroupId>(groups_.size() + 1));
@@ -125,10 +105,8 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
     adopted.push_back(a.unit);
     d.adopted.push_back(it->second.id);
     merge(a.unit, into, d);
-    ++links_made_;
   }
   links_.adopted(st.group, s.fingerprint, adopted);
-  ++links_made_;
   return found;
 }
 
@@ -166,7 +144,6 @@ void Attributor::place_untagged(ConnectionState& st, const StatementFacts& s,
 
   if (st.in_tx && unit(st.tx_unit) != nullptr) {
     placed = resolve(st.tx_unit);
-    d.placement = Placement::transaction;
     Unit& tx = units_.at(placed);
     // A transaction that starts from a value an earlier unit returned belongs to that unit
     // (an ORM's save() of a row it loaded): its first statement that links decides.
@@ -182,50 +159,45 @@ void Attributor::place_untagged(ConnectionState& st, const StatementFacts& s,
         merge(placed, into, d);
         placed = into;
         st.tx_unit = into;
-        d.placement = Placement::linked;
       }
     }
   } else if (s.kind == StatementKind::begin || st.in_tx) {
     // A SET just before BEGIN stays with the transaction.
-    if (last != nullptr && within_gap && st.last_only_control) {
+    if (last != nullptr && within_gap && last->only_control) {
       placed = resolve(st.last_unit);
       last->basis = UnitBasis::transaction;
     } else {
       placed = new_unit(st.group, UnitBasis::transaction);
     }
     st.tx_unit = placed;
-    d.placement = Placement::transaction;
   } else if (control) {
     if (last != nullptr && within_gap) {
       placed = resolve(st.last_unit);
-      d.placement = Placement::control;
     } else {
       placed = new_unit(st.group, UnitBasis::statement);
-      d.placement = Placement::new_unit;
     }
   } else if (auto parent = link(st, s, d)) {
     placed = resolve(parent->unit);
     Unit& u = units_.at(placed);
     if (u.basis == UnitBasis::statement) u.basis = UnitBasis::causal;
-    d.placement = Placement::linked;
     d.parent = ParentLink{parent->fingerprint, parent->execution, parent->connection, parent->row,
                           parent->column};
-    // A SET preamble on this connection joins the unit its statement joined.
-    if (last != nullptr && within_gap && st.last_only_control && resolve(st.last_unit) != placed) {
+    // A SET preamble on this connection joins the unit its statement joined (looked up again:
+    // the link may have merged units).
+    if (const Unit* preamble = unit(st.last_unit); preamble != nullptr && within_gap &&
+                                                   preamble->only_control &&
+                                                   resolve(st.last_unit) != placed) {
       merge(st.last_unit, placed, d);
     }
-  } else if (last != nullptr && within_gap && st.last_only_control) {
+  } else if (last != nullptr && within_gap && last->only_control) {
     placed = resolve(st.last_unit);
-    d.placement = Placement::control;
   } else if (!config_.link_values && last != nullptr && within_gap &&
              last->basis != UnitBasis::transaction) {
     // Without sampled values nothing links: a burst between idle gaps is the best guess.
     placed = resolve(st.last_unit);
     last->basis = UnitBasis::burst;
-    d.placement = Placement::burst;
   } else {
     placed = new_unit(st.group, UnitBasis::statement);
-    d.placement = Placement::new_unit;
     links_.root_placed(placed);
   }
 
@@ -233,7 +205,6 @@ void Attributor::place_untagged(ConnectionState& st, const StatementFacts& s,
   if (!control) u.only_control = false;
   d.request_id = u.id;
   st.last_unit = placed;
-  st.last_only_control = u.only_control;
   if (s.kind == StatementKind::begin) st.in_tx = true;
   if (s.kind == StatementKind::commit || s.kind == StatementKind::rollback) {
     st.in_tx = false;
@@ -249,7 +220,6 @@ AttributionDecision Attributor::attribute(const StatementFacts& s) {
 
   if (tagged) {
     d.request_id = std::string(s.request_id);
-    d.placement = Placement::tag;
     // The ORM's untagged BEGIN / SET just before its first tagged statement.
     if (Unit* last = unit(st.last_unit);
         last != nullptr && last->only_control && (st.in_tx || within_gap)) {
@@ -263,7 +233,6 @@ AttributionDecision Attributor::attribute(const StatementFacts& s) {
     if (s.kind == StatementKind::commit || s.kind == StatementKind::rollback) st.in_tx = false;
   } else if (!st.tagged.empty() && (st.in_tx || within_gap)) {
     d.request_id = st.tagged;
-    d.placement = Placement::inherited;
     if (s.kind == StatementKind::commit || s.kind == StatementKind::rollback) st.in_tx = false;
   } else {
     st.tagged.clear();

@@ -32,18 +32,6 @@ struct AttributionConfig {
   bool ignore_tags = false;
 };
 
-// Why a statement sits in its request.
-enum class Placement : std::uint8_t {
-  tag,          // its own request_id / traceparent
-  inherited,    // untagged, on a connection whose tagged request is in a transaction or gap
-  transaction,  // its connection's open transaction
-  linked,       // looks up a value an earlier statement of the unit returned
-  control,      // SET / SAVEPOINT outside a transaction: stays with its connection's last unit
-  burst,        // value sampling off: its connection's burst, within the idle gap
-  new_unit,     // nothing links it: a unit of its own (a root)
-};
-[[nodiscard]] const char* to_string(Placement placement);
-
 // One statement as attribution reads it.
 struct StatementFacts {
   ConnectionId connection = 0;
@@ -68,7 +56,6 @@ struct ParentLink {
 struct AttributionDecision {
   std::string request_id;
   Attribution attribution = Attribution::tagged;
-  Placement placement = Placement::tag;
   std::optional<ParentLink> parent;
   // Requests to fold into `request_id` before this statement is added, in order (an untagged
   // preamble before a tagged statement; a transaction unit whose statement linked elsewhere).
@@ -99,11 +86,8 @@ class Attributor {
   [[nodiscard]] bool holds_transaction(ConnectionId connection,
                                        const std::string& request_id) const;
   [[nodiscard]] UnitBasis basis(const std::string& request_id) const;
-  [[nodiscard]] std::size_t connections() const { return connections_.size(); }
-  [[nodiscard]] std::size_t live_units() const { return units_.size(); }
   [[nodiscard]] std::size_t offers() const { return links_.size(); }
   [[nodiscard]] std::uint64_t offers_evicted() const { return links_.evicted(); }
-  [[nodiscard]] std::uint64_t links() const { return links_made_; }
 
  private:
   struct ConnectionState {
@@ -112,9 +96,8 @@ class Attributor {
     bool has_last = false;
     TimePoint last_end;
     bool in_tx = false;
-    UnitId tx_unit = 0;              // the untagged unit of the open transaction
-    UnitId last_unit = 0;            // the untagged unit of the last untagged statement
-    bool last_only_control = false;  // ... which holds only BEGIN / SET / SAVEPOINT so far
+    UnitId tx_unit = 0;    // the untagged unit of the open transaction
+    UnitId last_unit = 0;  // the untagged unit of the last untagged statement
   };
   struct Unit {
     std::string id;
@@ -145,7 +128,6 @@ class Attributor {
   std::unordered_map<std::string, UnitId> by_id_;
   std::unordered_map<std::string, GroupId> groups_;
   UnitId next_unit_ = 1;
-  std::uint64_t links_made_ = 0;
 };
 
 }  // namespace pgtally::analyzer

@@ -67,7 +67,6 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
   }
   const bool multi_row = !values.empty() && values.back().row != values.front().row;
   if (multi_row) same_value_.clear();
-  const std::uint64_t first_of_statement = first_seq_ + offers_.size();
   for (const SampledValue& v : values) {
     if (!is_id_like(v.hash)) continue;
     if (v.column < echo_columns_.size() && echo_columns_[v.column].second == Column::echo) continue;
@@ -99,7 +98,7 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
       ++evicted_;
     }
     const std::uint64_t seq = first_seq_ + offers_.size();
-    same->second = std::max(seq, first_of_statement);
+    same->second = seq;
     offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
                             v.column, 1, from_write, v.element});
     Slots& slots = by_value_[key];

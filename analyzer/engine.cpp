@@ -155,8 +155,7 @@ void Engine::on_query(const QueryEvent& e) {
     RequestLedger part = std::move(it->second);
     live_.erase(it);
     if (d.parent && std::find(d.adopted.begin(), d.adopted.end(), absorbed) != d.adopted.end()) {
-      part.adopt(info->fingerprint, d.parent->fingerprint);
-      counters_.value_links += part.links;
+      counters_.value_links += part.adopt(info->fingerprint, d.parent->fingerprint);
     }
     live_request(d.request_id, d.attribution, e.connection).absorb(part);
     ++counters_.requests_absorbed;

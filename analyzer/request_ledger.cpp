@@ -174,10 +174,11 @@ void RequestLedger::absorb(const RequestLedger& other) {
   }
 }
 
-void RequestLedger::adopt(Fingerprint child, Fingerprint parent) {
+std::uint64_t RequestLedger::adopt(Fingerprint child, Fingerprint parent) {
   auto it = std::find_if(by_fingerprint.begin(), by_fingerprint.end(),
                          [&](const FingerprintUse& u) { return u.fingerprint == child; });
-  if (it == by_fingerprint.end()) return;
+  std::uint64_t linked = 0;
+  if (it == by_fingerprint.end()) return 0;
   for (Execution& e : it->executions) {
     if (e.parent != 0 || e.key_from_self) continue;
     if (parent == child) {
@@ -186,7 +187,9 @@ void RequestLedger::adopt(Fingerprint child, Fingerprint parent) {
       e.parent = parent;
     }
     ++links;
+    ++linked;
   }
+  return linked;
 }
 
 void RequestLedger::merge_tags(const RequestTags& t) {

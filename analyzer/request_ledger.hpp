@@ -127,7 +127,8 @@ struct RequestLedger {
   void absorb(const RequestLedger& other);
   // Statements of `child` that stood as roots turn out to be children of `parent` (a loop
   // recognised at its third statement).
-  void adopt(Fingerprint child, Fingerprint parent);
+  // Returns how many executions it linked.
+  std::uint64_t adopt(Fingerprint child, Fingerprint parent);
   // Fills display tags not set yet.
   void merge_tags(const RequestTags& tags);
   [[nodiscard]] const FingerprintUse* use(Fingerprint fp) const;
