@@ -17,30 +17,72 @@ std::uint64_t shape_key(GroupId group, Fingerprint child) {
   return hash_combine(0x7368617065ULL + group, child);
 }
 
-}  // namespace
-
-CausalLinks::CausalLinks(LinkLimits limits) : limits_(limits) {
-  by_value_.reserve(std::min<std::size_t>(limits_.max_offers, 1U << 17U));
+std::uint64_t to_ticks(TimePoint t) {
+  return static_cast<std::uint64_t>(t.time_since_epoch().count());
+}
+TimePoint from_ticks(std::uint64_t ticks) {
+  return TimePoint(TimePoint::duration(static_cast<TimePoint::rep>(ticks)));
 }
 
-const Offer* CausalLinks::at(std::uint64_t seq) const {
+}  // namespace
+
+CausalLinks::CausalLinks(LinkLimits limits) : limits_(limits) {}
+
+const CausalLinks::Value* CausalLinks::at(std::uint64_t seq) const {
   if (seq < first_seq_ || seq - first_seq_ >= offers_.size()) return nullptr;
   return &offers_[seq - first_seq_];
 }
 
-void CausalLinks::pop_oldest() {
-  const Offer& oldest = offers_.front();
-  auto it = by_value_.find(oldest.key);
-  if (it != by_value_.end()) {
-    bool any = false;
-    for (std::uint64_t& s : it->second.seq) {
-      if (s == first_seq_) s = 0;
-      any = any || s != 0;
-    }
-    if (!any) by_value_.erase(it);
-  }
+Offer CausalLinks::offer_at(std::uint64_t seq) const {
+  const Value& v = offers_[seq - first_seq_];
+  const Execution& e = execution_of(v);
+  return Offer{v.key,       e.unit, e.fingerprint, e.lookup, e.arrived,    e.connection,
+               e.execution, v.row,  v.column,      v.rows,   e.from_write, v.element};
+}
+
+void CausalLinks::pop_offer() {
   offers_.pop_front();
   ++first_seq_;
+  const std::uint64_t oldest_needed =
+      offers_.empty() ? first_execution_ + executions_.size() : offers_.front().statement;
+  while (first_execution_ < oldest_needed && !executions_.empty()) {
+    executions_.pop_front();
+    ++first_execution_;
+  }
+}
+
+void CausalLinks::push(std::uint64_t key, const SampledValue& v) {
+  const std::uint64_t statement = first_execution_ + executions_.size() - 1;
+  auto [latest, added] = latest_.try_emplace(key, first_seq_ + offers_.size());
+  std::uint64_t previous = 0;
+  if (!added && *latest >= first_seq_) {
+    previous = *latest;
+    // One offer per value and column of a statement, counting its rows (20 posts, 3 authors):
+    // this statement's earlier offers of the value stand first in its chain.
+    std::uint64_t seq = previous;
+    for (int steps = 0; steps < 8 && seq >= first_seq_; ++steps) {
+      Value& same = offers_[seq - first_seq_];
+      if (same.statement != statement) break;
+      if (same.column == v.column) {
+        if (same.rows < 0xffff) ++same.rows;
+        return;
+      }
+      seq = same.previous;
+    }
+  }
+  if (offers_.size() >= limits_.max_offers) {
+    pop_offer();
+    ++evicted_;
+  }
+  const std::uint64_t seq = first_seq_ + offers_.size();
+  *latest = seq;
+  offers_.push_back(Value{key, previous, statement, v.row, v.column, 1, v.element});
+  // Values whose offers all expired stay in the index until it holds twice what it did after
+  // its last compaction: dropping them then costs a pass per doubling, not a search per pop.
+  if (latest_.size() > 2 * latest_compacted_ + 1024) {
+    latest_.erase_if([this](std::uint64_t s) { return s < first_seq_; });
+    latest_compacted_ = latest_.size();
+  }
 }
 
 void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
@@ -65,46 +107,18 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
       }
     }
   }
-  const bool multi_row = !values.empty() && values.back().row != values.front().row;
-  if (multi_row) same_value_.clear();
+  keyed_.clear();
   for (const SampledValue& v : values) {
     if (!is_id_like(v.hash)) continue;
     if (v.column < echo_columns_.size() && echo_columns_[v.column].second == Column::echo) continue;
-    const std::uint64_t key = value_key(group, v.hash);
-    // One offer per value and column, counting its rows.
-    if (!multi_row) {
-      if (offers_.size() >= limits_.max_offers) {
-        pop_oldest();
-        ++evicted_;
-      }
-      const std::uint64_t seq = first_seq_ + offers_.size();
-      offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
-                              v.column, 1, from_write, v.element});
-      Slots& slots = by_value_[key];
-      slots.seq[slots.next] = seq;
-      slots.next = static_cast<std::uint8_t>((slots.next + 1U) % kPerValue);
-      continue;
-    }
-    const auto [same, added] = same_value_.try_emplace(hash_combine(key, v.column), 0);
-    if (!added) {
-      if (Offer* o = same->second >= first_seq_ ? &offers_[same->second - first_seq_] : nullptr;
-          o != nullptr && o->rows < 0xffff) {
-        ++o->rows;
-      }
-      continue;
-    }
-    if (offers_.size() >= limits_.max_offers) {
-      pop_oldest();
-      ++evicted_;
-    }
-    const std::uint64_t seq = first_seq_ + offers_.size();
-    same->second = seq;
-    offers_.push_back(Offer{key, unit, fingerprint, lookup, arrived, connection, execution, v.row,
-                            v.column, 1, from_write, v.element});
-    Slots& slots = by_value_[key];
-    slots.seq[slots.next] = seq;  // the oldest of a value's offers gives way
-    slots.next = static_cast<std::uint8_t>((slots.next + 1U) % kPerValue);
+    keyed_.emplace_back(value_key(group, v.hash), &v);
+    latest_.prefetch(keyed_.back().first);
   }
+  if (keyed_.empty()) return;
+  executions_.push_back(
+      Execution{unit, fingerprint, lookup, arrived, connection, execution, from_write});
+  for (const auto& [key, v] : keyed_)
+    push(key, *v);
 }
 
 CausalLinks::Shape* CausalLinks::shape(GroupId group, Fingerprint child, bool create) {
@@ -161,40 +175,47 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   Shape* known = shape(query.group, query.fingerprint, false);
   std::vector<Found>& found = found_;
   found.clear();
-  std::unordered_map<std::uint64_t, std::uint32_t> keys_per_column;  // batches only
+  if (query.batch) batch_columns_.clear();
   auto column_of = [](const Offer& o) {
     return hash_combine(hash_combine(o.unit, o.execution), o.column);
   };
   for (const ValueHash key : query.keys) {
-    auto root = roots_.find(hash_combine(shape_key(query.group, query.fingerprint), key));
+    const std::uint64_t* latest = latest_.find(value_key(query.group, key));
+    if (latest == nullptr) continue;
     // Reads only: a write loop repeats its parent's key by nature (the items of one order).
-    const bool root_key =
-        !query.writes && root != roots_.end() && query.start - root->second <= limits_.window;
-    auto it = by_value_.find(value_key(query.group, key));
-    if (it == by_value_.end()) continue;
-    for (const std::uint64_t seq : it->second.seq) {
-      const Offer* o = seq == 0 ? nullptr : at(seq);
-      if (o == nullptr || o->arrived > query.start || query.start - o->arrived > limits_.window) {
-        continue;
-      }
+    bool root_key = false;
+    if (!query.writes) {
+      const std::uint64_t* seen =
+          roots_.find(hash_combine(shape_key(query.group, query.fingerprint), key));
+      root_key = seen != nullptr && query.start - from_ticks(*seen) <= limits_.window;
+    }
+    std::size_t searched = 0;
+    for (std::uint64_t seq = *latest; searched < kPerValue; ++searched) {
+      const Value* stored = at(seq);
+      if (stored == nullptr) break;
+      const std::uint64_t this_seq = seq;
+      seq = stored->previous;
+      const Offer o = offer_at(this_seq);
+      if (o.arrived > query.start || query.start - o.arrived > limits_.window) continue;
       // The same shape looking up what it looked up before is a repeat, not a consequence.
-      if (o->fingerprint == query.fingerprint && o->lookup == query.lookup) continue;
-      const CandidateView v = view(*o);
+      if (o.fingerprint == query.fingerprint && o.lookup == query.lookup) continue;
+      const CandidateView v = view(o);
       if (!v.live || v.owned) continue;
       // Only a loop under way continues: an execution whose last child is long past is no
       // better a parent than any other row holding the key.
       // A batch is no step of a loop, whatever shape it shares with one.
       const bool sibling =
           !query.batch && v.sibling && query.start - v.last_sibling <= limits_.loop_gap;
-      found.push_back({o, seq, sibling, root_key});
-      if (query.batch) ++keys_per_column[column_of(*o)];
+      found.push_back({o, this_seq, sibling, root_key});
+      if (query.batch) ++*batch_columns_.try_emplace(column_of(o), 0).first;
     }
   }
   // Earlier roots of this shape whose candidates make a loop with `o`: for reads, at least two
   // other values of the same column in earlier rows; for writes, also the same row twice.
   auto loop_roots = [&](const Offer& o) {
     if (known == nullptr) return false;
-    std::vector<std::uint64_t> values;
+    std::vector<std::uint64_t>& values = loop_values_;
+    values.clear();
     std::size_t same_row = 0;
     for (const Pending& p : known->pending) {
       for (const Offer& c : p.candidates) {
@@ -217,13 +238,13 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   const Offer* best = nullptr;
   bool evidence = false;
   for (const Found& f : found) {
-    const Offer& o = *f.offer;
+    const Offer& o = f.offer;
     // The session's user looked up at the start of every request links nowhere; a loop under
     // way goes on whatever its keys.
     if (f.root_key && !f.sibling) continue;
     const bool learned_column = known != nullptr && learned(*known, o.fingerprint, o.column);
-    const bool batch =
-        query.batch && batch_needs >= 2 && keys_per_column[column_of(o)] >= batch_needs;
+    const std::uint64_t* column_keys = query.batch ? batch_columns_.find(column_of(o)) : nullptr;
+    const bool batch = batch_needs >= 2 && column_keys != nullptr && *column_keys >= batch_needs;
     const bool loop = !f.sibling && !learned_column && !batch && loop_roots(o);
     if (!f.sibling && !learned_column && !batch && !loop) continue;
     const bool here =
@@ -265,7 +286,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   now.connection = query.connection;
   for (const Found& f : found) {
     if (now.candidates.size() >= kCandidatesPerPending) break;
-    now.candidates.push_back(*f.offer);
+    now.candidates.push_back(f.offer);
   }
   if (mine->pending.size() >= kPendingPerShape) mine->pending.pop_front();
   mine->pending.push_back(std::move(now));
@@ -290,25 +311,26 @@ void CausalLinks::root_lookup(GroupId group, Fingerprint fingerprint,
                               std::span<const ValueHash> keys, TimePoint at) {
   for (const ValueHash key : keys) {
     const std::uint64_t k = hash_combine(shape_key(group, fingerprint), key);
-    if (roots_.size() >= limits_.max_roots && !roots_.contains(k)) {
-      if (root_order_.empty()) return;
-      const auto& [oldest, when] = root_order_.front();
-      if (auto it = roots_.find(oldest); it != roots_.end() && it->second == when) roots_.erase(it);
-      root_order_.pop_front();
+    if (std::uint64_t* seen = roots_.find(k)) {
+      *seen = to_ticks(at);
+    } else if (roots_.size() < limits_.max_roots) {
+      roots_.try_emplace(k, to_ticks(at));
+    } else {
+      forget_expired_roots(at);
+      if (roots_.size() < limits_.max_roots) roots_.try_emplace(k, to_ticks(at));
     }
-    roots_[k] = at;
-    root_order_.emplace_back(k, at);
   }
 }
 
+void CausalLinks::forget_expired_roots(TimePoint now) {
+  roots_.erase_if([&](std::uint64_t at) { return now - from_ticks(at) > limits_.window; });
+  roots_compacted_ = roots_.size();
+}
+
 void CausalLinks::expire(TimePoint now) {
-  while (!offers_.empty() && now - offers_.front().arrived > limits_.window)
-    pop_oldest();
-  while (!root_order_.empty() && now - root_order_.front().second > limits_.window) {
-    const auto& [key, when] = root_order_.front();
-    if (auto it = roots_.find(key); it != roots_.end() && it->second == when) roots_.erase(it);
-    root_order_.pop_front();
-  }
+  while (!offers_.empty() && now - execution_of(offers_.front()).arrived > limits_.window)
+    pop_offer();
+  if (roots_.size() > 2 * roots_compacted_ + 1024) forget_expired_roots(now);
 }
 
 }  // namespace pgtally::analyzer

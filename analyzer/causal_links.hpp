@@ -18,6 +18,7 @@
 
 #include "analyzer/event.hpp"
 #include "analyzer/fingerprint.hpp"
+#include "analyzer/flat_map.hpp"
 
 namespace pgtally::analyzer {
 
@@ -43,9 +44,10 @@ struct Offer {
   std::uint32_t execution = 0;  // the statement's sequence number in its unit
   std::uint16_t row = 0;        // the first row that held the value in this column
   std::uint16_t column = 0;
-  std::uint16_t rows = 1;     // rows that held it in this column (20 posts, 3 authors)
-  bool from_write = false;    // returned by a write (INSERT ... RETURNING id): a new key
-  std::uint16_t element = 0;  // position in an array value (tag ids in one row)
+  std::uint16_t rows = 1;      // rows that held it in this column (20 posts, 3 authors)
+  bool from_write = false;     // returned by a write (INSERT ... RETURNING id): a new key
+  std::uint16_t element = 0;   // position in an array value (tag ids in one row)
+  std::uint64_t previous = 0;  // the sequence number of the value's previous offer, 0 none
 };
 
 // What the child statement brings to the search.
@@ -123,11 +125,7 @@ class CausalLinks {
   [[nodiscard]] std::uint64_t evicted() const { return evicted_; }  // dropped before their time
 
  private:
-  static constexpr std::size_t kPerValue = 8;  // most recent offers kept per value
-  struct Slots {
-    std::array<std::uint64_t, kPerValue> seq{};  // offer sequence numbers, 0 free
-    std::uint8_t next = 0;
-  };
+  static constexpr std::size_t kPerValue = 8;  // most recent offers searched per value
   // Evidence that a parent column feeds a child shape: two children of the shape found their
   // keys in one execution's column (a loop), a batch found several there.
   struct Source {
@@ -155,8 +153,33 @@ class CausalLinks {
     CandidateView operator()(const Offer& o) const { return judge(context, o); }
   };
   Linked link_with(const LinkQuery& query, CandidateJudge view);
-  [[nodiscard]] const Offer* at(std::uint64_t seq) const;
-  void pop_oldest();
+  // Offers are stored compactly: what the statement says once, each value in 32 bytes.
+  struct Execution {
+    UnitId unit = 0;
+    Fingerprint fingerprint = 0;
+    std::uint64_t lookup = 0;
+    TimePoint arrived;
+    ConnectionId connection = 0;
+    std::uint32_t execution = 0;
+    bool from_write = false;
+  };
+  struct Value {
+    std::uint64_t key = 0;
+    std::uint64_t previous = 0;   // sequence number of the value's previous offer, 0 none
+    std::uint64_t statement = 0;  // sequence number of its Execution
+    std::uint16_t row = 0;
+    std::uint16_t column = 0;
+    std::uint16_t rows = 1;
+    std::uint16_t element = 0;
+  };
+  [[nodiscard]] const Value* at(std::uint64_t seq) const;
+  [[nodiscard]] const Execution& execution_of(const Value& v) const {
+    return executions_[v.statement - first_execution_];
+  }
+  [[nodiscard]] Offer offer_at(std::uint64_t seq) const;
+  void push(std::uint64_t key, const SampledValue& v);
+  void pop_offer();
+  void forget_expired_roots(TimePoint now);
   Shape* shape(GroupId group, Fingerprint child, bool create);
   static void add_evidence(Shape& shape, Fingerprint parent, std::uint16_t column);
   [[nodiscard]] static bool learned(const Shape& shape, Fingerprint parent, std::uint16_t column);
@@ -165,16 +188,23 @@ class CausalLinks {
 
   LinkLimits limits_;
   std::vector<std::pair<ValueHash, Column>> echo_columns_;  // scratch for offer()
-  std::deque<Offer> offers_;                                // arrival order
+  std::deque<Value> offers_;                                // arrival order
   std::uint64_t first_seq_ = 1;                             // sequence number of offers_.front()
-  std::unordered_map<std::uint64_t, Slots> by_value_;
-  std::unordered_map<std::uint64_t, Shape> shapes_;     // group and child shape
-  Pending* last_root_ = nullptr;                        // for root_placed()
-  std::unordered_map<std::uint64_t, TimePoint> roots_;  // group, shape and key: last seen
-  std::deque<std::pair<std::uint64_t, TimePoint>> root_order_;
-  std::unordered_map<std::uint64_t, std::size_t> same_value_;  // scratch for offer()
+  std::deque<Execution> executions_;                        // of the offers held, in order
+  std::uint64_t first_execution_ = 1;
+  // Group and value to its latest offer, whose `previous` chains the older ones. An entry
+  // whose latest offer has left `offers_` is gone; the index drops those in bulk (compact()).
+  FlatMap latest_;
+  std::size_t latest_compacted_ = 0;                 // latest_'s size after its last compaction
+  std::unordered_map<std::uint64_t, Shape> shapes_;  // group and child shape
+  Pending* last_root_ = nullptr;                     // for root_placed()
+  FlatMap roots_;  // group, shape and key: when last looked up unlinked (clock ticks)
+  std::size_t roots_compacted_ = 0;
+  std::vector<std::pair<std::uint64_t, const SampledValue*>> keyed_;  // scratch for offer()
+  FlatMap batch_columns_;  // scratch for link_with(): keys a batch finds per parent column
+  std::vector<std::uint64_t> loop_values_;  // scratch for link_with()
   struct Found {
-    const Offer* offer;
+    Offer offer;
     std::uint64_t seq;
     bool sibling;
     bool root_key;  // the shape looked this key up as a root within the window

@@ -21,7 +21,7 @@ struct AnalyzerConfig {
   std::chrono::milliseconds request_in_transaction_timeout{60000};
   std::chrono::milliseconds inferred_max_duration{10000};  // an untagged unit is cut at 10 s
   std::size_t max_unit_statements = 1000;                  // ... or at this many statements
-  std::size_t max_live_requests = 10000;  // beyond: the least recently active one is finished
+  std::size_t max_live_requests = 10000;  // full: the least recently active sixteenth ends
   std::size_t finished_requests = 10000;  // kept for the API
   LedgerLimits ledger;
   QueryPatternConfig patterns;  // N+1 threshold 5, ...

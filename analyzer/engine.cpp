@@ -97,6 +97,7 @@ const std::string* Engine::resolve_text(const QueryEvent& e) {
 
 void Engine::on_query(const QueryEvent& e) {
   ++counters_.queries;
+  latest_ = std::max(latest_, e.end);
   const std::string* resolved = resolve_text(e);
   if (resolved == nullptr) {
     ++counters_.unknown_statements;
@@ -200,23 +201,31 @@ void Engine::on_query(const QueryEvent& e) {
 RequestLedger& Engine::live_request(const std::string& id, Attribution how,
                                     ConnectionId connection) {
   if (auto it = live_.find(id); it != live_.end()) return it->second;
-  if (live_.size() >= config_.max_live_requests) {
-    std::string oldest;
-    TimePoint oldest_at = TimePoint::max();
-    for (const auto& [live_id, l] : live_) {
-      if (l.last_activity < oldest_at) {
-        oldest_at = l.last_activity;
-        oldest = live_id;
-      }
-    }
-    ++counters_.requests_evicted;
-    finish(oldest);
-  }
+  if (live_.size() >= config_.max_live_requests) make_room();
   ++counters_.requests_started;
   RequestLedger ledger(id, how, config_.ledger);
   ledger.origin_connection = connection;
   if (how == Attribution::tagged) ledger.tags.request_id = id;
   return live_.emplace(id, std::move(ledger)).first->second;
+}
+
+void Engine::make_room() {
+  std::vector<std::pair<TimePoint, const std::string*>> by_activity;
+  by_activity.reserve(live_.size());
+  for (const auto& [id, l] : live_)
+    by_activity.emplace_back(l.last_activity, &id);
+  const std::size_t end = std::max<std::size_t>(1, by_activity.size() / 16);
+  std::nth_element(by_activity.begin(), by_activity.begin() + static_cast<std::ptrdiff_t>(end - 1),
+                   by_activity.end());
+  std::vector<std::string> oldest;
+  oldest.reserve(end);
+  for (std::size_t i = 0; i < end; ++i)
+    oldest.push_back(*by_activity[i].second);
+  for (const std::string& id : oldest) {
+    // Those idle by the events' own clock would have ended at the next tick anyway.
+    if (!idle(live_.at(id), latest_)) ++counters_.requests_evicted;
+    finish(id);
+  }
 }
 
 void Engine::finish(const std::string& id) {
@@ -263,15 +272,19 @@ bool Engine::holds_transaction(const RequestLedger& ledger) const {
   return false;
 }
 
+bool Engine::idle(const RequestLedger& l, TimePoint now) const {
+  const std::chrono::nanoseconds timeout =
+      holds_transaction(l) ? std::chrono::nanoseconds(config_.request_in_transaction_timeout)
+      : l.attribution == Attribution::tagged
+          ? std::chrono::nanoseconds(config_.request_idle_timeout)
+          : std::chrono::nanoseconds(config_.attribution.idle_gap);
+  return now - l.last_activity >= timeout;
+}
+
 void Engine::tick(TimePoint now) {
   std::vector<std::string> over;
   for (const auto& [id, l] : live_) {
-    const std::chrono::nanoseconds timeout =
-        holds_transaction(l) ? std::chrono::nanoseconds(config_.request_in_transaction_timeout)
-        : l.attribution == Attribution::tagged
-            ? std::chrono::nanoseconds(config_.request_idle_timeout)
-            : std::chrono::nanoseconds(config_.attribution.idle_gap);
-    if (now - l.last_activity >= timeout) {
+    if (idle(l, now)) {
       over.push_back(id);
     } else if (l.attribution == Attribution::inferred &&
                l.last_activity - l.first_start >= config_.inferred_max_duration) {

@@ -64,6 +64,10 @@ class Engine {
   void on_query(const QueryEvent& e);
   RequestLedger& live_request(const std::string& id, Attribution how, ConnectionId connection);
   void finish(const std::string& id);
+  [[nodiscard]] bool idle(const RequestLedger& l, TimePoint now) const;
+  // Room for more live units: the least recently active sixteenth ends at once, so a full
+  // table costs one pass per many new units, not one per unit (ticks may lag a busy stream).
+  void make_room();
   void collect_pool_findings();
   // A tagged request whose connection is still inside a transaction it opened is not over.
   [[nodiscard]] bool holds_transaction(const RequestLedger& ledger) const;
@@ -78,6 +82,7 @@ class Engine {
   FingerprintStats stats_;
   FindingStore findings_;
   std::unordered_map<std::string, RequestLedger> live_;
+  TimePoint latest_{};  // the latest end of any statement seen
   std::deque<RequestSummary> finished_;
   std::unordered_map<ConnectionId, std::unordered_map<std::string, std::string>> prepared_;
   std::function<void(const Finding&, const FindingGroup&)> sink_;

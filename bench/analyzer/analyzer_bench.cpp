@@ -107,11 +107,18 @@ void add_sampled(QueryEvent& q, ValueHash hash, std::uint16_t, std::uint16_t) {
 }
 #endif
 
+enum class Traffic : std::uint8_t {
+  tagged,
+  untagged,        // back to back: only the values tell one request from the next
+  untagged_quiet,  // 150 ms apart, so an idle gap also ends each request
+};
+
 // Requests of one parent query returning 64 rows of 8 sampled columns (an id, three foreign
-// keys, four other values) and eight lookups keyed by its ids, on `connection`; the requests
-// follow one another without a pause. Tagged, or not: then pgtally must find the requests.
+// keys, four other values) and eight lookups keyed by its ids, on `connection`. Tagged, or
+// not: then pgtally must find the requests.
 std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, int requests,
-                            bool tagged) {
+                            Traffic traffic) {
+  const bool tagged = traffic == Traffic::tagged;
   std::vector<Event> events;
   events.emplace_back(
       ConnectionOpened{connection, 1, {"app", "shop", "web", "10.0.0.1"}, Source::proxy, {}});
@@ -142,21 +149,32 @@ std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, 
     for (int i = 0; i < 8; ++i) {
       add(fmt::format("SELECT * FROM comments WHERE post_id = {}", base + i), 1);
     }
+    if (traffic == Traffic::untagged_quiet) t += std::chrono::milliseconds(150);
   }
   return events;
 }
 
+constexpr std::chrono::milliseconds kTickInterval{100};  // the analyzer thread's default
+
 void EngineEventsPerSecond(benchmark::State& state) {
   const ValueHasher hasher;
-  const bool tagged = state.range(0) != 0;
-  const std::vector<Event> events = workload(hasher, 1, 1000, tagged);
+  const auto traffic = static_cast<Traffic>(state.range(0));
+  const std::vector<Event> events = workload(hasher, 1, 1000, traffic);
   std::uint64_t findings = 0;
   for (auto _ : state) {
     state.PauseTiming();
     Engine engine(AnalyzerConfig{}, hasher);
     state.ResumeTiming();
-    for (const Event& e : events)
+    // Ticks as the analyzer thread gives them: idle units end between events.
+    TimePoint last_tick{};
+    for (const Event& e : events) {
       engine.process(e);
+      if (const auto* q = std::get_if<QueryEvent>(&e);
+          q != nullptr && q->end - last_tick >= kTickInterval) {
+        engine.tick(q->end);
+        last_tick = q->end;
+      }
+    }
     engine.flush(TimePoint{} + std::chrono::hours(10));
     state.PauseTiming();
     findings = engine.findings().empty() ? 0 : engine.findings().front().occurrences;
@@ -165,9 +183,57 @@ void EngineEventsPerSecond(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(events.size()));
   state.counters["n_plus_one_requests"] = static_cast<double>(findings);
-  state.SetLabel(tagged ? "tagged" : "untagged");
+  state.SetLabel(traffic == Traffic::tagged     ? "tagged"
+                 : traffic == Traffic::untagged ? "untagged"
+                                                : "untagged, 150 ms apart");
 }
-BENCHMARK(EngineEventsPerSecond)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+BENCHMARK(EngineEventsPerSecond)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+
+// pgbench -S through the proxy: single-statement transactions of one point lookup returning
+// one row, untagged, back to back over 8 connections. Every statement is a request of its own.
+void EnginePointLookups(benchmark::State& state) {
+  const ValueHasher hasher;
+  constexpr int kConnections = 8;
+  std::vector<Event> events;
+  for (int c = 1; c <= kConnections; ++c) {
+    events.emplace_back(ConnectionOpened{static_cast<ConnectionId>(c),
+                                         1,
+                                         {"pgbench", "bench", "postgres", "10.0.0.1"},
+                                         Source::proxy,
+                                         {}});
+  }
+  TimePoint t = TimePoint{} + std::chrono::hours(1);
+  for (int i = 0; i < 20000; ++i) {
+    QueryEvent q;
+    q.connection = static_cast<ConnectionId>(1 + i % kConnections);
+    q.text =
+        fmt::format("SELECT abalance FROM pgbench_accounts WHERE aid = {}", 1 + i * 7919 % 1000000);
+    q.start = t;
+    q.end = t + std::chrono::microseconds(60);
+    q.rows = 1;
+    add_sampled(q, hasher.hash_text(std::to_string(i % 5000)), 0, 0);
+    t += std::chrono::microseconds(10);
+    events.emplace_back(std::move(q));
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    Engine engine(AnalyzerConfig{}, hasher);
+    state.ResumeTiming();
+    TimePoint last_tick{};
+    for (const Event& e : events) {
+      engine.process(e);
+      if (const auto* q = std::get_if<QueryEvent>(&e);
+          q != nullptr && q->end - last_tick >= kTickInterval) {
+        engine.tick(q->end);
+        last_tick = q->end;
+      }
+    }
+    engine.flush(TimePoint{} + std::chrono::hours(10));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(events.size()));
+}
+BENCHMARK(EnginePointLookups)->Unit(benchmark::kMillisecond);
 
 // Producer threads push into their rings while the analyzer thread drains them.
 void AnalyzerThreadEventsPerSecond(benchmark::State& state) {
@@ -180,7 +246,8 @@ void AnalyzerThreadEventsPerSecond(benchmark::State& state) {
     std::vector<std::vector<Event>> batches;
     std::vector<EventRing*> rings;
     for (int p = 0; p < producers; ++p) {
-      batches.push_back(workload(analyzer->hasher(), static_cast<ConnectionId>(p + 1), 1000, true));
+      batches.push_back(
+          workload(analyzer->hasher(), static_cast<ConnectionId>(p + 1), 1000, Traffic::tagged));
       rings.push_back(&analyzer->add_producer(1U << 17U));
     }
     state.ResumeTiming();

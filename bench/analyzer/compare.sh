@@ -30,8 +30,8 @@ results="$out/results.csv"
 : >"$results"
 for i in $(seq "$repeats"); do
   for which in base head; do
-    "$out/$which-build/bench/analyzer/analyzer_bench" --benchmark_filter='EngineEventsPerSecond' \
-      --benchmark_format=csv 2>/dev/null | grep '^"EngineEventsPerSecond' |
+    "$out/$which-build/bench/analyzer/analyzer_bench" --benchmark_filter='EngineEventsPerSecond|EnginePointLookups' \
+      --benchmark_format=csv 2>/dev/null | grep -E '^"Engine(EventsPerSecond|PointLookups)' |
       sed "s/^/$which,/" >>"$results"
   done
 done

@@ -256,6 +256,34 @@ TEST(Engine, LiveRequestsAreBoundedAndEvictionsCounted) {
   EXPECT_EQ(engine.findings().at(0).occurrences, 3U);  // evicted requests are still analysed
 }
 
+// A stream faster than the ticks fills the live table with units that are idle by the events'
+// own clock: a full table ends its least recently active sixteenth at once, and those already
+// idle count as ended, not evicted.
+TEST(Engine, AFullLiveTableEndsIdleUnitsInBatches) {
+  const ValueHasher hasher({5, 6});
+  AnalyzerConfig config;
+  config.max_live_requests = 64;
+  Engine engine(config, hasher);
+  TimePoint t = TimePoint{} + std::chrono::hours(1);
+  engine.process(ConnectionOpened{1, 1, {"app", "db", "u", "10.0.0.1"}, Source::proxy, {}});
+  for (int i = 0; i < 640; ++i) {
+    QueryEvent q;
+    q.connection = 1;
+    q.text = fmt::format("SELECT abalance FROM accounts WHERE aid = {}", i);
+    q.start = t;
+    q.end = t + std::chrono::microseconds(50);
+    q.rows = 1;
+    t += std::chrono::milliseconds(5);
+    engine.process(q);
+  }
+  const AnalyzerCounters c = engine.counters();
+  EXPECT_LE(c.live_requests, 64U);
+  EXPECT_EQ(c.requests_started, 640U);
+  EXPECT_EQ(c.requests_finished + c.live_requests, 640U);
+  // 5 ms apart, the oldest sixteenth of 64 units (300 ms old) is past its 100 ms idle gap.
+  EXPECT_EQ(c.requests_evicted, 0U);
+}
+
 TEST(Engine, UnknownPreparedStatementIsCountedNotFatal) {
   const ValueHasher hasher({5, 6});
   Engine engine(AnalyzerConfig{}, hasher);
