@@ -154,7 +154,21 @@ std::vector<Event> workload(const ValueHasher& hasher, ConnectionId connection, 
   return events;
 }
 
-constexpr std::chrono::milliseconds kTickInterval{100};  // the analyzer thread's default
+// Processes `events` with ticks as the analyzer thread gives them (every 100 ms, its default),
+// so idle units end between events, then flushes.
+void replay(Engine& engine, const std::vector<Event>& events) {
+  constexpr std::chrono::milliseconds kTickInterval{100};
+  TimePoint last_tick{};
+  for (const Event& e : events) {
+    engine.process(e);
+    if (const auto* q = std::get_if<QueryEvent>(&e);
+        q != nullptr && q->end - last_tick >= kTickInterval) {
+      engine.tick(q->end);
+      last_tick = q->end;
+    }
+  }
+  engine.flush(TimePoint{} + std::chrono::hours(10));
+}
 
 void EngineEventsPerSecond(benchmark::State& state) {
   const ValueHasher hasher;
@@ -165,17 +179,7 @@ void EngineEventsPerSecond(benchmark::State& state) {
     state.PauseTiming();
     Engine engine(AnalyzerConfig{}, hasher);
     state.ResumeTiming();
-    // Ticks as the analyzer thread gives them: idle units end between events.
-    TimePoint last_tick{};
-    for (const Event& e : events) {
-      engine.process(e);
-      if (const auto* q = std::get_if<QueryEvent>(&e);
-          q != nullptr && q->end - last_tick >= kTickInterval) {
-        engine.tick(q->end);
-        last_tick = q->end;
-      }
-    }
-    engine.flush(TimePoint{} + std::chrono::hours(10));
+    replay(engine, events);
     state.PauseTiming();
     findings = engine.findings().empty() ? 0 : engine.findings().front().occurrences;
     state.ResumeTiming();
@@ -219,16 +223,7 @@ void EnginePointLookups(benchmark::State& state) {
     state.PauseTiming();
     Engine engine(AnalyzerConfig{}, hasher);
     state.ResumeTiming();
-    TimePoint last_tick{};
-    for (const Event& e : events) {
-      engine.process(e);
-      if (const auto* q = std::get_if<QueryEvent>(&e);
-          q != nullptr && q->end - last_tick >= kTickInterval) {
-        engine.tick(q->end);
-        last_tick = q->end;
-      }
-    }
-    engine.flush(TimePoint{} + std::chrono::hours(10));
+    replay(engine, events);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(events.size()));
