@@ -35,7 +35,7 @@ const CausalLinks::Value* CausalLinks::at(std::uint64_t seq) const {
 
 Offer CausalLinks::offer_at(std::uint64_t seq) const {
   const Value& v = offers_[seq - first_seq_];
-  const Execution& e = execution_of(v);
+  const Statement& e = statement_of(v);
   return Offer{v.key,       e.unit, e.fingerprint, e.lookup, e.arrived,    e.connection,
                e.execution, v.row,  v.column,      v.rows,   e.from_write, v.element};
 }
@@ -44,15 +44,15 @@ void CausalLinks::pop_offer() {
   offers_.pop_front();
   ++first_seq_;
   const std::uint64_t oldest_needed =
-      offers_.empty() ? first_execution_ + executions_.size() : offers_.front().statement;
-  while (first_execution_ < oldest_needed && !executions_.empty()) {
-    executions_.pop_front();
-    ++first_execution_;
+      offers_.empty() ? first_statement_ + statements_.size() : offers_.front().statement;
+  while (first_statement_ < oldest_needed && !statements_.empty()) {
+    statements_.pop_front();
+    ++first_statement_;
   }
 }
 
 void CausalLinks::push(std::uint64_t key, const SampledValue& v) {
-  const std::uint64_t statement = first_execution_ + executions_.size() - 1;
+  const std::uint64_t statement = first_statement_ + statements_.size() - 1;
   auto [latest, added] = latest_.try_emplace(key, first_seq_ + offers_.size());
   std::uint64_t previous = 0;
   if (!added && *latest >= first_seq_) {
@@ -115,8 +115,8 @@ void CausalLinks::offer(GroupId group, UnitId unit, std::uint32_t execution,
     latest_.prefetch(keyed_.back().first);
   }
   if (keyed_.empty()) return;
-  executions_.push_back(
-      Execution{unit, fingerprint, lookup, arrived, connection, execution, from_write});
+  statements_.push_back(
+      Statement{unit, fingerprint, lookup, arrived, connection, execution, from_write});
   for (const auto& [key, v] : keyed_)
     push(key, *v);
 }
@@ -328,7 +328,7 @@ void CausalLinks::forget_expired_roots(TimePoint now) {
 }
 
 void CausalLinks::expire(TimePoint now) {
-  while (!offers_.empty() && now - execution_of(offers_.front()).arrived > limits_.window)
+  while (!offers_.empty() && now - statement_of(offers_.front()).arrived > limits_.window)
     pop_offer();
   if (roots_.size() > 2 * roots_compacted_ + 1024) forget_expired_roots(now);
 }

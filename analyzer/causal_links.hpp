@@ -44,10 +44,9 @@ struct Offer {
   std::uint32_t execution = 0;  // the statement's sequence number in its unit
   std::uint16_t row = 0;        // the first row that held the value in this column
   std::uint16_t column = 0;
-  std::uint16_t rows = 1;      // rows that held it in this column (20 posts, 3 authors)
-  bool from_write = false;     // returned by a write (INSERT ... RETURNING id): a new key
-  std::uint16_t element = 0;   // position in an array value (tag ids in one row)
-  std::uint64_t previous = 0;  // the sequence number of the value's previous offer, 0 none
+  std::uint16_t rows = 1;     // rows that held it in this column (20 posts, 3 authors)
+  bool from_write = false;    // returned by a write (INSERT ... RETURNING id): a new key
+  std::uint16_t element = 0;  // position in an array value (tag ids in one row)
 };
 
 // What the child statement brings to the search.
@@ -154,7 +153,7 @@ class CausalLinks {
   };
   Linked link_with(const LinkQuery& query, CandidateJudge view);
   // Offers are stored compactly: what the statement says once, each value in 32 bytes.
-  struct Execution {
+  struct Statement {
     UnitId unit = 0;
     Fingerprint fingerprint = 0;
     std::uint64_t lookup = 0;
@@ -166,15 +165,15 @@ class CausalLinks {
   struct Value {
     std::uint64_t key = 0;
     std::uint64_t previous = 0;   // sequence number of the value's previous offer, 0 none
-    std::uint64_t statement = 0;  // sequence number of its Execution
+    std::uint64_t statement = 0;  // sequence number of its Statement
     std::uint16_t row = 0;
     std::uint16_t column = 0;
     std::uint16_t rows = 1;
     std::uint16_t element = 0;
   };
   [[nodiscard]] const Value* at(std::uint64_t seq) const;
-  [[nodiscard]] const Execution& execution_of(const Value& v) const {
-    return executions_[v.statement - first_execution_];
+  [[nodiscard]] const Statement& statement_of(const Value& v) const {
+    return statements_[v.statement - first_statement_];
   }
   [[nodiscard]] Offer offer_at(std::uint64_t seq) const;
   void push(std::uint64_t key, const SampledValue& v);
@@ -190,10 +189,10 @@ class CausalLinks {
   std::vector<std::pair<ValueHash, Column>> echo_columns_;  // scratch for offer()
   std::deque<Value> offers_;                                // arrival order
   std::uint64_t first_seq_ = 1;                             // sequence number of offers_.front()
-  std::deque<Execution> executions_;                        // of the offers held, in order
-  std::uint64_t first_execution_ = 1;
+  std::deque<Statement> statements_;                        // of the offers held, in order
+  std::uint64_t first_statement_ = 1;
   // Group and value to its latest offer, whose `previous` chains the older ones. An entry
-  // whose latest offer has left `offers_` is gone; the index drops those in bulk (compact()).
+  // whose latest offer has left `offers_` is gone; the index drops those in bulk (push()).
   FlatMap latest_;
   std::size_t latest_compacted_ = 0;                 // latest_'s size after its last compaction
   std::unordered_map<std::uint64_t, Shape> shapes_;  // group and child shape
