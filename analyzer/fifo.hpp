@@ -14,6 +14,7 @@ namespace pgtally::analyzer {
 template <typename T>
 class Fifo {
  public:
+  using iterator = typename std::vector<T>::iterator;
   using const_iterator = typename std::vector<T>::const_iterator;
 
   [[nodiscard]] bool empty() const { return head_ == items_.size(); }
@@ -44,6 +45,8 @@ class Fifo {
     head_ = 0;
   }
 
+  [[nodiscard]] iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  [[nodiscard]] iterator end() { return items_.end(); }
   [[nodiscard]] const_iterator begin() const {
     return items_.begin() + static_cast<std::ptrdiff_t>(head_);
   }

@@ -66,6 +66,7 @@ std::uint32_t EventAssembler::head_wanted(Direction direction, char type, std::u
         return limits_.max_bind_bytes;
       case wire::frontend::kExecute:
       case wire::frontend::kClose:
+      case wire::frontend::kDescribe:
         return kNameHead;
       default:
         return 0;
@@ -127,6 +128,9 @@ void EventAssembler::message(const MessageSeen& m, EventSink& sink) {
       case wire::frontend::kClose:
         on_close(m);
         break;
+      case wire::frontend::kDescribe:
+        on_describe(m);
+        return;
       default:
         return;
     }
@@ -141,6 +145,12 @@ void EventAssembler::message(const MessageSeen& m, EventSink& sink) {
       break;
     case wire::backend::kRowDescription:
       on_row_description(m);
+      break;
+    case wire::backend::kNoData:
+      if (!describing_.empty()) {
+        described(describing_.front(), std::make_shared<const Fields::element_type>());
+        describing_.pop_front();
+      }
       break;
     case wire::backend::kDataRow:
       on_data_row(m);
@@ -182,7 +192,7 @@ void EventAssembler::push_pending(analyzer::QueryEvent event, analyzer::TimePoin
   }
   event.connection = connection_;
   event.source = analyzer::Source::proxy;
-  pending_.push_back({std::move(event), sent, std::move(result_formats), 0});
+  pending_.push_back({std::move(event), sent, std::move(result_formats), 0, ++order_, nullptr});
 }
 
 void EventAssembler::on_query(const MessageSeen& m) {
@@ -205,7 +215,7 @@ void EventAssembler::on_parse(const MessageSeen& m) {
     return;  // too many named statements: later Executes of it carry only the name
   }
   statements_[std::string(parse->statement)] =
-      Prepared{std::string(parse->text), parse->parameter_types, parse->truncated};
+      Prepared{std::string(parse->text), parse->parameter_types, parse->truncated, nullptr};
 }
 
 analyzer::Parameter EventAssembler::hash_value(const wire::BoundValue& value, std::int16_t format,
@@ -263,7 +273,9 @@ analyzer::Parameter EventAssembler::hash_value(const wire::BoundValue& value, st
 void EventAssembler::on_bind(const MessageSeen& m) {
   const auto bind = wire::parse_bind(m.head, m.length);
   if (!bind) return;
-  Portal portal{std::string(bind->statement), {}, bind->truncated};
+  Portal portal{std::string(bind->statement), {}, bind->result_formats, bind->truncated, nullptr};
+  // No result format codes means every column in text, whatever a Describe said before.
+  if (portal.result_formats.empty() && !bind->truncated) portal.result_formats = {0};
   const auto prepared = statements_.find(portal.statement);
   for (std::size_t i = 0; i < bind->values.size(); ++i) {
     std::uint32_t oid = 0;
@@ -272,8 +284,6 @@ void EventAssembler::on_bind(const MessageSeen& m) {
     }
     portal.parameters.push_back(hash_value(bind->values[i], bind->format_of(i), oid));
   }
-  // Result formats ride with the portal for sampling rows.
-  portal_formats_[std::string(bind->portal)] = bind->result_formats;
   portals_[std::string(bind->portal)] = std::move(portal);
 }
 
@@ -284,19 +294,22 @@ void EventAssembler::on_execute(const MessageSeen& m) {
   event.protocol = analyzer::Protocol::extended;
   event.portal_name = std::string(execute->portal);
   const auto portal = portals_.find(event.portal_name);
-  if (portal != portals_.end()) {
-    event.statement_name = portal->second.statement;
-    event.parameters = portal->second.parameters;
-    event.truncated = portal->second.truncated;
-    const auto prepared = statements_.find(portal->second.statement);
-    if (prepared != statements_.end()) {
-      event.text = prepared->second.text;
-      event.truncated = event.truncated || prepared->second.truncated;
-    }
+  if (portal == portals_.end()) {
+    push_pending(std::move(event), m.at);
+    return;
   }
-  const auto formats = portal_formats_.find(event.portal_name);
-  push_pending(std::move(event), m.at,
-               formats != portal_formats_.end() ? formats->second : std::vector<std::int16_t>{});
+  event.statement_name = portal->second.statement;
+  event.parameters = portal->second.parameters;
+  event.truncated = portal->second.truncated;
+  Fields fields = portal->second.fields;
+  const auto prepared = statements_.find(portal->second.statement);
+  if (prepared != statements_.end()) {
+    event.text = prepared->second.text;
+    event.truncated = event.truncated || prepared->second.truncated;
+    if (!fields) fields = prepared->second.fields;
+  }
+  push_pending(std::move(event), m.at, portal->second.result_formats);
+  if (!pending_.empty()) pending_.back().fields = std::move(fields);
 }
 
 void EventAssembler::on_close(const MessageSeen& m) {
@@ -306,14 +319,56 @@ void EventAssembler::on_close(const MessageSeen& m) {
     statements_.erase(std::string(close->name));
   } else {
     portals_.erase(std::string(close->name));
-    portal_formats_.erase(std::string(close->name));
   }
+}
+
+void EventAssembler::on_describe(const MessageSeen& m) {
+  const auto describe = wire::parse_describe(m.head);
+  if (!describe || describing_.size() >= limits_.max_pending) return;
+  describing_.push_back({describe->kind, std::string(describe->name), ++order_});
 }
 
 void EventAssembler::on_row_description(const MessageSeen& m) {
   const auto description = wire::parse_row_description(m.head, m.length);
-  row_fields_ =
-      description ? description->fields : std::vector<wire::RowDescriptionMessage::Field>{};
+  row_fields_ = std::make_shared<const Fields::element_type>(description ? description->fields
+                                                                         : Fields::element_type{});
+  // It answers a simple Query, or the oldest Describe sent before that Query: an Execute gets
+  // no RowDescription of its own.
+  const bool simple_first = !pending_.empty() &&
+                            pending_.front().event.protocol == analyzer::Protocol::simple &&
+                            pending_.front().rows_seen == 0 && !pending_.front().fields;
+  if (!describing_.empty() &&
+      (!simple_first || describing_.front().order < pending_.front().order)) {
+    described(describing_.front(), row_fields_);
+    describing_.pop_front();
+  } else if (simple_first) {
+    pending_.front().fields = row_fields_;
+  }
+}
+
+void EventAssembler::described(const Describing& target, const Fields& fields) {
+  if (target.kind == 'S') {
+    if (auto prepared = statements_.find(target.name); prepared != statements_.end()) {
+      prepared->second.fields = fields;
+    }
+  } else if (auto portal = portals_.find(target.name); portal != portals_.end()) {
+    portal->second.fields = fields;
+    // pgjdbc describes the portal of a named statement's first execution, never the statement:
+    // its later executions read their rows with these columns.
+    if (auto prepared = statements_.find(portal->second.statement);
+        prepared != statements_.end() && !prepared->second.fields) {
+      prepared->second.fields = fields;
+    }
+  }
+  // Executes sent with the Describe in one pipeline are waiting for it.
+  for (Pending& p : pending_) {
+    if (p.order < target.order || p.fields || p.event.protocol != analyzer::Protocol::extended) {
+      continue;
+    }
+    const bool of_target = target.kind == 'S' ? p.event.statement_name == target.name
+                                              : p.event.portal_name == target.name;
+    if (of_target) p.fields = fields;
+  }
 }
 
 void EventAssembler::on_data_row(const MessageSeen& m) {
@@ -329,18 +384,21 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
   if (!row) return;
   const auto row_index = static_cast<std::uint16_t>(pending.rows_seen - 1);
   const std::size_t columns = std::min<std::size_t>(row->columns.size(), 0xffff);
+  static const Fields::element_type kUndescribed;
+  const Fields::element_type& fields = pending.fields ? *pending.fields
+                                       : row_fields_  ? *row_fields_
+                                                      : kUndescribed;
   // Every column position is reached (a foreign key after a long TEXT column included); only
   // key-like values of table columns are kept: integers, uuids and short text.
   for (std::size_t c = 0; c < columns && sampled.size() < limits_.max_sampled_values; ++c) {
     const auto& column = row->columns[c];
     if (column.is_null || column.bytes.size() < column.length) continue;
     // A count, a sum or any expression is no key: only a table's columns are sampled.
-    if (c < row_fields_.size() && row_fields_[c].table_oid == 0) continue;
-    const std::uint32_t oid = c < row_fields_.size() ? row_fields_[c].type_oid : 0;
-    const std::int16_t format =
-        pending.result_formats.empty()
-            ? (c < row_fields_.size() ? row_fields_[c].format : std::int16_t{0})
-            : wire::format_code(pending.result_formats, c);
+    if (c < fields.size() && fields[c].table_oid == 0) continue;
+    const std::uint32_t oid = c < fields.size() ? fields[c].type_oid : 0;
+    const std::int16_t format = pending.result_formats.empty()
+                                    ? (c < fields.size() ? fields[c].format : std::int16_t{0})
+                                    : wire::format_code(pending.result_formats, c);
     const std::string_view bytes = wire::as_chars(column.bytes);
     analyzer::ValueHash hash = 0;
     if (format == 0 && is_key_array(oid)) {  // tag ids, related ids held in one column
@@ -387,8 +445,9 @@ void EventAssembler::on_ready(const MessageSeen& m, EventSink& sink) {
     sink.emit(analyzer::ConnectionOpened{connection_, backend_pid_, group_, analyzer::Source::proxy,
                                          m.at});
   }
-  // Statements left unanswered were skipped by the server after an error.
+  // Statements and Describes left unanswered were skipped by the server after an error.
   pending_.clear();
+  describing_.clear();
   if (status && *status != tx_status_) {
     tx_status_ = *status;
     const auto state = *status == 'T'   ? analyzer::TxState::in_transaction

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -51,21 +52,35 @@ class EventAssembler {
   void closed(analyzer::CloseReason reason, analyzer::TimePoint at, EventSink& sink);
 
  private:
+  // A statement's result columns, as a Describe answered them: a driver that executes a named
+  // statement again sends no Describe (pgjdbc past prepareThreshold), and its rows are read
+  // with these, not with whatever RowDescription the connection saw last.
+  using Fields = std::shared_ptr<const std::vector<wire::RowDescriptionMessage::Field>>;
   struct Prepared {
     std::string text;
     std::vector<std::uint32_t> parameter_types;
     bool truncated = false;
+    Fields fields;  // null until described
   };
   struct Portal {
     std::string statement;
     std::vector<analyzer::Parameter> parameters;
+    std::vector<std::int16_t> result_formats;  // from the Bind
     bool truncated = false;
+    Fields fields;  // null until described
   };
   struct Pending {
     analyzer::QueryEvent event;
     analyzer::TimePoint sent;
     std::vector<std::int16_t> result_formats;  // from the Bind; empty: from RowDescription
     std::uint64_t rows_seen = 0;
+    std::uint64_t order = 0;  // among the client's statements and Describes
+    Fields fields;            // null: the connection's last RowDescription
+  };
+  struct Describing {  // a Describe not yet answered
+    char kind = 'S';
+    std::string name;
+    std::uint64_t order = 0;
   };
 
   void on_query(const MessageSeen& m);
@@ -73,7 +88,9 @@ class EventAssembler {
   void on_bind(const MessageSeen& m);
   void on_execute(const MessageSeen& m);
   void on_close(const MessageSeen& m);
+  void on_describe(const MessageSeen& m);
   void on_row_description(const MessageSeen& m);
+  void described(const Describing& target, const Fields& fields);
   void on_data_row(const MessageSeen& m);
   void complete(const MessageSeen& m, EventSink& sink, std::optional<std::uint64_t> rows,
                 std::optional<analyzer::ServerError> error);
@@ -92,9 +109,10 @@ class EventAssembler {
   char tx_status_ = 'I';
   std::unordered_map<std::string, Prepared> statements_;
   std::unordered_map<std::string, Portal> portals_;
-  std::unordered_map<std::string, std::vector<std::int16_t>> portal_formats_;
-  std::vector<wire::RowDescriptionMessage::Field> row_fields_;
+  Fields row_fields_;  // the last RowDescription
   analyzer::Fifo<Pending> pending_;
+  analyzer::Fifo<Describing> describing_;
+  std::uint64_t order_ = 0;
   analyzer::TimePoint last_completed_{};
   std::uint64_t dropped_pending_ = 0;
 };

@@ -174,7 +174,9 @@ std::optional<ExecuteMessage> parse_execute(std::span<const std::byte> payload) 
   return ExecuteMessage{*portal, static_cast<std::int32_t>(*max_rows)};
 }
 
-std::optional<CloseMessage> parse_close(std::span<const std::byte> payload) {
+namespace {
+
+std::optional<TargetMessage> parse_target(std::span<const std::byte> payload) {
   if (payload.empty()) return std::nullopt;
   const char kind = static_cast<char>(payload[0]);
   if (kind != 'S' && kind != 'P') return std::nullopt;
@@ -182,7 +184,17 @@ std::optional<CloseMessage> parse_close(std::span<const std::byte> payload) {
   bool cut = false;
   const auto name = r.string(cut);
   if (!name || !r.at_end()) return std::nullopt;
-  return CloseMessage{kind, *name};
+  return TargetMessage{kind, *name};
+}
+
+}  // namespace
+
+std::optional<CloseMessage> parse_close(std::span<const std::byte> payload) {
+  return parse_target(payload);
+}
+
+std::optional<DescribeMessage> parse_describe(std::span<const std::byte> payload) {
+  return parse_target(payload);
 }
 
 std::optional<CommandCompleteMessage> parse_command_complete(std::span<const std::byte> payload) {

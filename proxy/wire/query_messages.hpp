@@ -52,10 +52,12 @@ struct ExecuteMessage {  // 'E' from the client
   std::int32_t max_rows = 0;
 };
 
-struct CloseMessage {  // 'C' from the client
-  char kind = 'S';     // 'S' statement, 'P' portal
+struct TargetMessage {  // Close ('C') and Describe ('D') from the client
+  char kind = 'S';      // 'S' statement, 'P' portal
   std::string_view name;
 };
+using CloseMessage = TargetMessage;
+using DescribeMessage = TargetMessage;
 
 struct CommandCompleteMessage {  // 'C' from the server
   std::string_view tag;          // "SELECT 5", "INSERT 0 3", "BEGIN", ...
@@ -84,6 +86,7 @@ std::optional<ParseMessage> parse_parse(std::span<const std::byte> head, std::ui
 std::optional<BindMessage> parse_bind(std::span<const std::byte> head, std::uint32_t length);
 std::optional<ExecuteMessage> parse_execute(std::span<const std::byte> payload);
 std::optional<CloseMessage> parse_close(std::span<const std::byte> payload);
+std::optional<DescribeMessage> parse_describe(std::span<const std::byte> payload);
 std::optional<CommandCompleteMessage> parse_command_complete(std::span<const std::byte> payload);
 std::optional<RowDescriptionMessage> parse_row_description(std::span<const std::byte> head,
                                                            std::uint32_t length);

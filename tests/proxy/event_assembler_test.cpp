@@ -12,7 +12,9 @@
 
 #include "analyzer/value_hasher.hpp"
 #include "proxy/assembling_observer.hpp"
+#include "proxy/wire/byte_order.hpp"
 #include "tests/proxy/proxy_fixture.hpp"
+#include "tests/proxy/raw_client.hpp"
 
 namespace pgtally::testing {
 namespace {
@@ -196,6 +198,74 @@ TEST_F(Assembly, NamedPreparedStatementExecutionsKeepItsText) {
     EXPECT_EQ(q[i].statement_name, "by_id");
     EXPECT_EQ(q[i].text, "SELECT $1::int AS id");
     EXPECT_EQ(q[i].parameters.at(0).hash, hasher_->hash_text(std::to_string(i + 1)));
+  }
+}
+
+// pgjdbc past prepareThreshold: a statement is parsed and described once (the statement, or
+// the portal of its first execution), then bound and executed with binary integer results and
+// no Describe, after other statements have shown the connection other columns. Its rows are
+// read with its own columns each time.
+TEST_F(Assembly, NamedStatementExecutedWithoutDescribeSamplesWithItsOwnColumns) {
+  RawClient client(proxy_->port());
+  ASSERT_EQ(client.startup(kTrustUser, kTestDatabase).back().type, 'Z');
+  auto until_ready = [&] {
+    for (auto m = client.read_message(); m; m = client.read_message()) {
+      if (m->type == 'Z') return true;
+    }
+    return false;
+  };
+  auto cstr = [](std::string_view text) { return std::string(text) + '\0'; };
+  auto u16 = [](std::uint16_t v) {
+    return std::string{static_cast<char>(v >> 8U), static_cast<char>(v & 0xffU)};
+  };
+  const std::string sync = typed_message('S', "");
+  const std::string execute = typed_message('E', cstr("") + std::string(4, '\0'));
+  // Binds the unnamed portal: no parameters, results id and author_id in binary.
+  auto bind = [&](std::string_view statement) {
+    return typed_message(
+        'B', cstr("") + cstr(statement) + u16(0) + u16(0) + u16(3) + u16(1) + u16(0) + u16(1));
+  };
+  client.send(typed_message('Q', cstr("CREATE TEMP TABLE jposts AS SELECT g AS id, 'post ' || g "
+                                      "AS title, 100 + g AS author_id FROM generate_series(1, 3) "
+                                      "g; CREATE TEMP TABLE jnames AS SELECT 'x'::text AS name")));
+  ASSERT_TRUE(until_ready());
+  const std::string by_statement = "SELECT id, title, author_id FROM jposts ORDER BY id";
+  const std::string by_portal = by_statement + " LIMIT 10";
+  // Prepared in one pipeline: Parse, Describe, Bind, Execute, Sync.
+  client.send(typed_message('P', cstr("S_1") + cstr(by_statement) + u16(0)) +
+              typed_message('D', "S" + cstr("S_1")) + bind("S_1") + execute + sync);
+  ASSERT_TRUE(until_ready());
+  client.send(typed_message('P', cstr("S_2") + cstr(by_portal) + u16(0)) + bind("S_2") +
+              typed_message('D', "P" + cstr("")) + execute + sync);
+  ASSERT_TRUE(until_ready());
+  // Executed again after another statement's columns: Bind, Execute, Sync.
+  for (const char* statement : {"S_1", "S_2"}) {
+    client.send(typed_message('Q', cstr("SELECT name FROM jnames")));
+    ASSERT_TRUE(until_ready());
+    client.send(bind(statement) + execute + sync);
+    ASSERT_TRUE(until_ready());
+  }
+
+  std::vector<QueryEvent> runs;
+  eventually([&] {
+    runs.clear();
+    for (const auto& q : sink_->queries()) {
+      if (q.text == by_statement || q.text == by_portal) runs.push_back(q);
+    }
+    return runs.size() >= 4;
+  });
+  ASSERT_EQ(runs.size(), 4U);
+  std::vector<analyzer::SampledValue> want;
+  for (std::uint16_t row = 0; row < 3; ++row) {
+    want.push_back({hasher_->hash_text(std::to_string(row + 1)), row, 0});
+    want.push_back({hasher_->hash_text(std::to_string(101 + row)), row, 2});
+  }
+  for (const auto& run : runs) {
+    std::vector<analyzer::SampledValue> keys;
+    for (const auto& v : run.sampled_values) {
+      if (v.column != 1) keys.push_back(v);  // the title is short text: sampled too
+    }
+    EXPECT_EQ(keys, want) << run.statement_name << " " << run.text;
   }
 }
 

@@ -130,6 +130,11 @@ TEST(QueryMessages, DataRowAndExecuteAndClose) {
   const std::string close = "S" + cstr("s1");
   EXPECT_EQ(parse_close(as_bytes(close))->name, "s1");
   EXPECT_FALSE(parse_close(as_bytes(std::string("X") + cstr("s1"))).has_value());
+  const std::string describe = "P" + cstr("");
+  ASSERT_TRUE(parse_describe(as_bytes(describe)).has_value());
+  EXPECT_EQ(parse_describe(as_bytes(describe))->kind, 'P');
+  EXPECT_EQ(parse_describe(as_bytes(describe))->name, "");
+  EXPECT_FALSE(parse_describe(as_bytes("S" + cstr("s1") + "x")).has_value());
 }
 
 }  // namespace

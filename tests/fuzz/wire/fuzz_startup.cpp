@@ -28,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)pgtally::wire::parse_data_row(bytes, declared);
   (void)pgtally::wire::parse_execute(bytes);
   (void)pgtally::wire::parse_close(bytes);
+  (void)pgtally::wire::parse_describe(bytes);
   (void)pgtally::wire::parse_command_complete(bytes);
   return 0;
 }
