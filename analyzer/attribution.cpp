@@ -59,14 +59,16 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
                                       AttributionDecision& d) {
   if (!config_.link_values || s.link_keys.empty()) return std::nullopt;
   const bool writes = is_write(s.kind);
-  const LinkQuery query{st.group,     s.fingerprint, s.lookup,
-                        s.connection, s.start,       s.link_keys,
-                        s.batch,      writes,        s.kind != StatementKind::insert};
+  const LinkQuery query{
+      st.group, s.fingerprint, s.lookup, s.connection, st.last_unit,
+      s.start,  s.link_keys,   s.batch,  writes,       s.kind != StatementKind::insert};
   auto linked = links_.link(query, [&](const Offer& o) -> CandidateView {
     CandidateView v;
     auto it = units_.find(resolve(o.unit));
     if (it == units_.end()) return v;
     v.live = true;
+    v.current =
+        o.connection == s.connection && st.last_unit != 0 && resolve(st.last_unit) == it->first;
     if (!writes) {
       auto claimed = it->second.owned_rows.find(row_claim(o, s.fingerprint));
       v.owned = claimed != it->second.owned_rows.end() && claimed->second >= o.rows;

@@ -206,7 +206,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
       // A batch is no step of a loop, whatever shape it shares with one.
       const bool sibling =
           !query.batch && v.sibling && query.start - v.last_sibling <= limits_.loop_gap;
-      found.push_back({o, this_seq, sibling, root_key});
+      found.push_back({o, this_seq, sibling, root_key, v.current});
       if (query.batch) ++*batch_columns_.try_emplace(column_of(o), 0).first;
     }
   }
@@ -230,9 +230,24 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
     }
     return values.size() >= 2 || same_row >= 2;
   };
+  // The connection's last statement is a root of this shape that this row could have fed: the
+  // loop's earlier steps, not yet adopted.
+  auto serving_root = [&](const Offer& o) {
+    if (known == nullptr || query.connection_unit == 0) return false;
+    for (const Pending& p : known->pending) {
+      if (p.unit != query.connection_unit || p.connection != query.connection) continue;
+      if (p.serving) return same_column(*p.serving, o);
+      for (const Offer& c : p.candidates) {
+        if (same_column(c, o)) return true;
+      }
+    }
+    return false;
+  };
   const auto batch_needs = static_cast<std::uint32_t>(std::min<std::size_t>(3, query.keys.size()));
-  // Among candidates with evidence: a loop under way; a row that just came on this connection
-  // (a pool that keeps a request on one connection); the nearest row; the oldest offer.
+  // Among candidates with evidence: a loop under way; a row of the unit this connection is
+  // serving, or that fed the loop's steps the connection just sent (not merely a row that came
+  // on this connection: a pool that hands each query the next free connection has served other
+  // requests there since); the nearest row; the oldest offer.
   using Rank = std::tuple<bool, bool, TimePoint, std::uint64_t>;
   std::optional<Rank> best_rank;
   const Offer* best = nullptr;
@@ -247,9 +262,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
     const bool batch = batch_needs >= 2 && column_keys != nullptr && *column_keys >= batch_needs;
     const bool loop = !f.sibling && !learned_column && !batch && loop_roots(o);
     if (!f.sibling && !learned_column && !batch && !loop) continue;
-    const bool here =
-        o.connection == query.connection && query.start - o.arrived <= limits_.loop_gap;
-    const Rank rank{f.sibling, here, o.arrived, ~f.seq};
+    const Rank rank{f.sibling, f.current || serving_root(o), o.arrived, ~f.seq};
     if (!best_rank || rank > *best_rank) {
       best_rank = rank;
       best = &o;
@@ -287,6 +300,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   for (const Found& f : found) {
     if (now.candidates.size() >= kCandidatesPerPending) break;
     now.candidates.push_back(f.offer);
+    if (!now.serving && (f.current || serving_root(f.offer))) now.serving = f.offer;
   }
   if (mine->pending.size() >= kPendingPerShape) mine->pending.pop_front();
   mine->pending.push_back(std::move(now));

@@ -55,6 +55,7 @@ struct LinkQuery {
   Fingerprint fingerprint = 0;
   std::uint64_t lookup = 0;  // its lookup-key hash
   ConnectionId connection = 0;
+  UnitId connection_unit = 0;  // the unit of its connection's last statement
   TimePoint start;
   std::span<const ValueHash> keys;
   bool batch = false;     // an IN list or ANY array of several keys
@@ -68,6 +69,8 @@ struct CandidateView {
   bool live = false;       // the offer's unit (or the unit it merged into) still runs
   bool owned = false;      // its rows already parent a statement of the child's shape each
   bool sibling = false;    // that execution already parents a statement of the child's shape
+  bool current = false;    // the offer came on the child's connection, whose last statement is
+                           // in the offer's unit (a pool that keeps a request on one connection)
   TimePoint last_sibling;  // ... the latest of which started then
 };
 
@@ -89,7 +92,7 @@ class CausalLinks {
   // previous roots of its shape (one execution holding both keys) is counted toward learning.
   // Three roots of one shape whose keys all stand in one execution's column, in row order, are
   // a loop too: the earlier two are adopted. Among candidates taken: siblings, learned column
-  // or batch, same connection, nearest, oldest offer.
+  // or batch, the connection's current unit, nearest, oldest offer.
   struct Adoption {
     UnitId unit = 0;  // an earlier root of the loop, now known to be its child
     Offer row;        // the parent row its key stands in
@@ -136,6 +139,9 @@ class CausalLinks {
     UnitId unit = 0;
     ConnectionId connection = 0;
     std::vector<Offer> candidates;
+    // The candidate of the unit its connection was serving, when there was one: the parent a
+    // loop on a pool that keeps a request on one connection continues from.
+    std::optional<Offer> serving;
   };
   struct Shape {
     std::array<Source, 6> sources{};
@@ -207,6 +213,7 @@ class CausalLinks {
     std::uint64_t seq;
     bool sibling;
     bool root_key;  // the shape looked this key up as a root within the window
+    bool current;   // CandidateView::current
   };
   std::vector<Found> found_;  // scratch for link_with()
   std::uint64_t evicted_ = 0;

@@ -169,6 +169,25 @@ const std::vector<UntaggedCase>& cases() {
            EXPECT_EQ(f->evidence.at("distinct_keys").get<int>(), 6);
          }
        }},
+      {"OnAPoolThatRotatesConnectionsARowThatCameThereIsNoBetterParent",
+       [](Trace& t) {  // a pool that hands each query the next free connection (pgjdbc's here)
+         t.open(1).open(2);
+         // Request A's page, then request B's list of the same posts on the other connection.
+         t.q(1, "SELECT p.id, c.body FROM posts p JOIN comments c ON c.post_id = p.id",
+             fast_with(ids(1, 6)));
+         t.q(2, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1, 6)));
+         t.q(1, "SELECT count(*) FROM users", kFast);  // request C, between them on connection 1
+         t.q(1, "SELECT * FROM comments WHERE post_id IN (1, 2, 3, 4, 5, 6)", kFast);  // B's
+       },
+       {},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{1, 1, 2}));
+         for (const auto& u : o.units) {
+           if (u.queries == 2) {
+             EXPECT_EQ(u.connections.size(), 2U) << "B's batch joins B's list, not A's page";
+           }
+         }
+       }},
       {"TheSessionUserAtTheStartOfEveryRequestChainsNothing",
        [](Trace& t) {
          t.open(1).open(2);

@@ -1,8 +1,9 @@
-// Untagged attribution under load, judged against the truth of the same run: a node-postgres
-// blog app (tests/clients/node/attribution_corpus.js) tags every request, pgtally runs with
-// --ignore-tags so it attributes as if nothing were tagged, and the units it forms are scored
-// per request (B-cubed, printed) and per route (findings) at 1, 6 and 32 users on pools smaller
-// than the users, with no pause between requests.
+// Untagged attribution under load, judged against the truth of the same run: one blog app in
+// three client libraries (tests/clients: node-postgres's pg.Pool and pgjdbc, whose requests spread
+// over connections a query at a time, and psycopg2 from threads, whose requests each hold one
+// connection) tags every request, pgtally runs with --ignore-tags so it attributes as if nothing
+// were tagged, and the units it forms are scored per request (B-cubed, printed) and per route
+// (findings) at 1, 6 and 32 users on pools smaller than the users, with no pause between requests.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -28,8 +30,24 @@ namespace fs = std::filesystem;
 using analyzer::FindingKind;
 
 const fs::path kClientsDir = PGTALLY_CLIENTS_DIR;
+constexpr const char* kPgjdbc = "/usr/share/java/postgresql.jar";
+
+enum class Client : std::uint8_t { node_postgres, pgjdbc, psycopg2 };
+
+std::string_view name(Client c) {
+  switch (c) {
+    case Client::node_postgres:
+      return "NodePostgres";
+    case Client::pgjdbc:
+      return "Pgjdbc";
+    case Client::psycopg2:
+      return "Psycopg2";
+  }
+  return "?";
+}
 
 struct Load {
+  Client client;
   int users;
   int pool;
   int requests_per_user;
@@ -39,11 +57,8 @@ struct Load {
 class Corpus : public ::testing::TestWithParam<Load> {
  protected:
   void SetUp() override {
-    const auto probe = run_process(
-        {"/usr/bin/node", "-e",
-         fmt::format("require('{}')", (kClientsDir / "node/node_modules/pg").string())});
-    ASSERT_EQ(probe.exit_code, 0) << "needs nodejs and npm's pg (bash tests/clients/install.sh)\n"
-                                  << probe.output;
+    const auto probe = run_process(probe_command(GetParam().client));
+    ASSERT_EQ(probe.exit_code, 0) << "needs " << missing(GetParam().client) << "\n" << probe.output;
     config_ = proxy_config();
     config_.ignore_tags = GetParam().ignore_tags;
     config_.findings_log = "off";
@@ -55,6 +70,57 @@ class Corpus : public ::testing::TestWithParam<Load> {
     if (analysis_) analysis_->stop();
   }
 
+  static std::vector<std::string> probe_command(Client client) {
+    switch (client) {
+      case Client::node_postgres:
+        return {"/usr/bin/node", "-e",
+                fmt::format("require('{}')", (kClientsDir / "node/node_modules/pg").string())};
+      case Client::pgjdbc:
+        return {"/usr/bin/test", "-r", kPgjdbc};
+      case Client::psycopg2:
+        return {"/usr/bin/python3", "-c", "import psycopg2"};
+    }
+    return {};
+  }
+  static std::string_view missing(Client client) {
+    switch (client) {
+      case Client::node_postgres:
+        return "nodejs and npm's pg (bash tests/clients/install.sh)";
+      case Client::pgjdbc:
+        return "pgjdbc (libpostgresql-jdbc-java: bash deploy/install-deps.sh)";
+      case Client::psycopg2:
+        return "psycopg2 (python3-psycopg2: bash deploy/install-deps.sh)";
+    }
+    return "?";
+  }
+  std::vector<std::string> app_command(const Load& load) const {
+    const std::vector<std::string> load_args = {std::to_string(load.users),
+                                                std::to_string(load.pool),
+                                                std::to_string(load.requests_per_user)};
+    std::vector<std::string> command;
+    switch (load.client) {
+      case Client::node_postgres:
+        command = {"/usr/bin/node", (kClientsDir / "node/attribution_corpus.js").string()};
+        break;
+      case Client::pgjdbc:
+        command = {"/usr/bin/java",
+                   "-XX:TieredStopAtLevel=1",
+                   "-XX:+UseSerialGC",
+                   "-cp",
+                   kPgjdbc,
+                   (kClientsDir / "jdbc/AttributionCorpus.java").string(),
+                   fmt::format("jdbc:postgresql://127.0.0.1:{}/{}", proxy_->port(), kTestDatabase),
+                   std::string(kTrustUser),
+                   std::string(kTrustUser)};
+        break;
+      case Client::psycopg2:
+        command = {"/usr/bin/python3", (kClientsDir / "python/attribution_corpus.py").string()};
+        break;
+    }
+    command.insert(command.end(), load_args.begin(), load_args.end());
+    return command;
+  }
+
   // Runs the app through pgtally and returns every unit once the analyzer has ended them all.
   std::vector<analyzer::RequestSummary> run(const Load& load) {
     ProcessOptions options;
@@ -64,11 +130,7 @@ class Corpus : public ::testing::TestWithParam<Load> {
                    {"PGPASSWORD", std::string(kTrustUser)},
                    {"PGDATABASE", std::string(kTestDatabase)}};
     options.deadline = std::chrono::seconds(240);
-    const auto result =
-        run_process({"/usr/bin/node", (kClientsDir / "node/attribution_corpus.js").string(),
-                     std::to_string(load.users), std::to_string(load.pool),
-                     std::to_string(load.requests_per_user)},
-                    options);
+    const auto result = run_process(app_command(load), options);
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find(fmt::format("requests: {}", load.users * load.requests_per_user)),
               std::string::npos)
@@ -177,16 +239,24 @@ TEST_P(TaggedCorpus, FindingsLandOnTheirRoutes) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus, ::testing::Values(Load{6, 5, 20, false}),
-                         [](const ::testing::TestParamInfo<Load>& p) {
-                           return fmt::format("Users{}Pool{}", p.param.users, p.param.pool);
-                         });
+std::string load_name(const ::testing::TestParamInfo<Load>& p) {
+  return fmt::format("{}Users{}Pool{}", name(p.param.client), p.param.users, p.param.pool);
+}
 
-INSTANTIATE_TEST_SUITE_P(Load, Corpus,
-                         ::testing::Values(Load{1, 2, 40}, Load{6, 5, 20}, Load{32, 8, 6}),
-                         [](const ::testing::TestParamInfo<Load>& p) {
-                           return fmt::format("Users{}Pool{}", p.param.users, p.param.pool);
-                         });
+INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus,
+                         ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false},
+                                           Load{Client::pgjdbc, 6, 5, 20, false},
+                                           Load{Client::psycopg2, 6, 5, 20, false}),
+                         load_name);
+
+INSTANTIATE_TEST_SUITE_P(
+    Load, Corpus,
+    ::testing::Values(Load{Client::node_postgres, 1, 2, 40}, Load{Client::node_postgres, 6, 5, 20},
+                      Load{Client::node_postgres, 32, 8, 6}, Load{Client::pgjdbc, 1, 2, 40},
+                      Load{Client::pgjdbc, 6, 5, 20}, Load{Client::pgjdbc, 32, 8, 6},
+                      Load{Client::psycopg2, 1, 2, 40}, Load{Client::psycopg2, 6, 5, 20},
+                      Load{Client::psycopg2, 32, 8, 6}),
+    load_name);
 
 }  // namespace
 }  // namespace pgtally::testing
