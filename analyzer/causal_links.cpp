@@ -1,6 +1,7 @@
 #include "analyzer/causal_links.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -210,25 +211,38 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
       if (query.batch) ++*batch_columns_.try_emplace(column_of(o), 0).first;
     }
   }
-  // Earlier roots of this shape whose candidates make a loop with `o`: for reads, at least two
-  // other values of the same column in earlier rows; for writes, also the same row twice.
+  // Earlier roots of this shape whose candidates make a loop with `o`: for reads, the two rows
+  // just before its row, looked up in that order (small ids coincide across tables, so other
+  // values in any earlier rows prove little under load); for keys in array values, two other
+  // values of the column in earlier positions; for writes, also the same row twice.
   auto loop_roots = [&](const Offer& o) {
     if (known == nullptr) return false;
     std::vector<std::uint64_t>& values = loop_values_;
     values.clear();
     std::size_t same_row = 0;
+    std::size_t index = 0;
+    std::optional<std::size_t> row_before;       // the newest root keyed at o.row - 1
+    std::optional<std::size_t> two_rows_before;  // the oldest root keyed at o.row - 2
     for (const Pending& p : known->pending) {
       for (const Offer& c : p.candidates) {
         if (!loop_steps(c, o, query)) continue;
         if (c.key == o.key) {
           ++same_row;
-        } else if (std::find(values.begin(), values.end(), c.key) == values.end()) {
-          values.push_back(c.key);
+        } else {
+          if (std::find(values.begin(), values.end(), c.key) == values.end()) {
+            values.push_back(c.key);
+          }
+          const unsigned row = o.row;
+          if (c.row + 1U == row) row_before = index;
+          if (c.row + 2U == row && !two_rows_before) two_rows_before = index;
         }
         break;
       }
+      ++index;
     }
-    return values.size() >= 2 || same_row >= 2;
+    if (same_row >= 2) return true;
+    if (o.element != 0) return values.size() >= 2;
+    return row_before && two_rows_before && *two_rows_before < *row_before;
   };
   // The connection's last statement is a root of this shape that this row could have fed: the
   // loop's earlier steps, not yet adopted.

@@ -90,9 +90,9 @@ class CausalLinks {
   // column is this shape's learned parent column, or a batch finds several of its keys there.
   // Otherwise the statement stays a root, and what its candidates have in common with the
   // previous roots of its shape (one execution holding both keys) is counted toward learning.
-  // Three roots of one shape whose keys all stand in one execution's column, in row order, are
-  // a loop too: the earlier two are adopted. Among candidates taken: siblings, learned column
-  // or batch, the connection's current unit, nearest, oldest offer.
+  // Three roots of one shape keyed by consecutive rows of one execution's column, sent in row
+  // order, are a loop too: the earlier two are adopted. Among candidates taken: siblings,
+  // learned column or batch, the connection's current unit, nearest, oldest offer.
   struct Adoption {
     UnitId unit = 0;  // an earlier root of the loop, now known to be its child
     Offer row;        // the parent row its key stands in

@@ -169,6 +169,19 @@ const std::vector<UntaggedCase>& cases() {
            EXPECT_EQ(f->evidence.at("distinct_keys").get<int>(), 6);
          }
        }},
+      {"SmallIdsThatAnotherListHoldsOutOfOrderMakeNoLoop",
+       [](Trace& t) {  // concurrent requests look up users whose ids a posts page also holds
+         for (ConnectionId c = 1; c <= 4; ++c)
+           t.open(c);
+         t.q(1, "SELECT id, title FROM posts ORDER BY id LIMIT 10", fast_with(ids(1, 10)));
+         t.q(2, "SELECT * FROM users WHERE id = 5", kFast);
+         t.q(3, "SELECT * FROM users WHERE id = 2", kFast);
+         t.q(4, "SELECT * FROM users WHERE id = 8", kFast);
+       },
+       {},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{1, 1, 1, 1}));
+       }},
       {"OnAPoolThatRotatesConnectionsARowThatCameThereIsNoBetterParent",
        [](Trace& t) {  // a pool that hands each query the next free connection (pgjdbc's here)
          t.open(1).open(2);
