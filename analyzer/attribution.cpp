@@ -23,6 +23,15 @@ std::uint64_t execution_claim(const Offer& o, Fingerprint child) {
 
 }  // namespace
 
+// Loops walk their parent's rows in order (and an array value's elements): a value that follows
+// the last step's is the next step. A value standing in several rows (20 posts, 3 authors) is
+// known by its first row only, so there any later position may be next.
+bool Attributor::next_position(const LoopStep& last, const Offer& o) {
+  if (o.row == last.row) return o.element == last.element + 1U;
+  if (o.row == last.row + 1U && o.element == 0) return true;
+  return (last.repeated && o.row > last.row) || (o.rows > 1 && o.row <= last.row);
+}
+
 void Attributor::on_opened(const ConnectionOpened& opened) {
   const std::string label = group_label(opened.group);
   auto [it, added] = groups_.try_emplace(label, static_cast<GroupId>(groups_.size() + 1));
@@ -75,8 +84,11 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
     }
     if (auto sibling = it->second.parents.find(execution_claim(o, s.fingerprint));
         sibling != it->second.parents.end()) {
+      const LoopStep& last = sibling->second;
       v.sibling = true;
-      v.last_sibling = sibling->second;
+      v.last_sibling = last.start;
+      v.last_sibling_end = last.end;
+      v.in_order = next_position(last, o);
     }
     return v;
   });
@@ -92,7 +104,8 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
   // batch reads many rows and is no loop step.
   if (!s.batch) {
     if (!writes) ++parent.owned_rows[row_claim(found, s.fingerprint)];
-    parent.parents[execution_claim(found, s.fingerprint)] = s.start;
+    parent.parents[execution_claim(found, s.fingerprint)] =
+        LoopStep{s.start, s.end, found.row, found.element, found.rows > 1};
   }
   if (parent.basis == UnitBasis::statement) parent.basis = UnitBasis::causal;
   std::vector<UnitId> adopted;
@@ -122,9 +135,9 @@ void Attributor::merge(UnitId from, UnitId into, AttributionDecision& d) {
   Unit& source = it->second;
   for (const auto& [claim, count] : source.owned_rows)
     target.owned_rows[claim] += count;
-  for (const auto& [claim, at] : source.parents) {
-    auto [slot, added] = target.parents.try_emplace(claim, at);
-    if (!added) slot->second = std::max(slot->second, at);
+  for (const auto& [claim, step] : source.parents) {
+    auto [slot, added] = target.parents.try_emplace(claim, step);
+    if (!added && step.start > slot->second.start) slot->second = step;
   }
   if (target.basis == UnitBasis::statement) target.basis = UnitBasis::causal;
   target.only_control = target.only_control && source.only_control;

@@ -99,6 +99,15 @@ class Attributor {
     UnitId tx_unit = 0;    // the untagged unit of the open transaction
     UnitId last_unit = 0;  // the untagged unit of the last untagged statement
   };
+  // The last child of a loop over one execution's column: when it started, and the row its
+  // key stood in (the first of several when the value repeats down the column).
+  struct LoopStep {
+    TimePoint start;
+    TimePoint end;
+    std::uint16_t row = 0;
+    std::uint16_t element = 0;
+    bool repeated = false;  // its value stands in several rows: the row is a lower bound
+  };
   struct Unit {
     std::string id;
     GroupId group = 0;
@@ -107,10 +116,11 @@ class Attributor {
     // (unit, execution, column, value, child shape) linked so far: each parent row is owned
     // once per child shape; and (unit, execution, child shape) that have children, for siblings.
     std::unordered_map<std::uint64_t, std::uint32_t> owned_rows;
-    std::unordered_map<std::uint64_t, TimePoint> parents;  // ... and its last child's start
-    std::vector<UnitId> aliases;                           // units merged into this one
+    std::unordered_map<std::uint64_t, LoopStep> parents;  // ... and its last child
+    std::vector<UnitId> aliases;                          // units merged into this one
   };
 
+  [[nodiscard]] static bool next_position(const LoopStep& last, const Offer& o);
   UnitId new_unit(GroupId group, UnitBasis basis);
   [[nodiscard]] UnitId resolve(UnitId unit) const;  // through merges
   void drop(UnitId serial);

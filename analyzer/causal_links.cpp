@@ -146,7 +146,7 @@ void CausalLinks::add_evidence(Shape& shape, Fingerprint parent, std::uint16_t c
 bool CausalLinks::learned(const Shape& shape, Fingerprint parent, std::uint16_t column) {
   for (const Source& s : shape.sources) {
     if (s.count > 0 && s.parent == parent && s.column == column) {
-      return s.count >= kLearnedAfter && 4 * s.count >= shape.total;
+      return s.count >= kLearnedAfter && kLearnedShare * s.count >= shape.total;
     }
   }
   return false;
@@ -207,7 +207,9 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
       // A batch is no step of a loop, whatever shape it shares with one.
       const bool sibling =
           !query.batch && v.sibling && query.start - v.last_sibling <= limits_.loop_gap;
-      found.push_back({o, this_seq, sibling, root_key, v.current});
+      const bool after_step = !sibling || v.last_sibling_end <= query.start;
+      found.push_back({o, this_seq, sibling, sibling && v.in_order, after_step,
+                       sibling ? v.last_sibling_end : o.arrived, root_key, v.current});
       if (query.batch) ++*batch_columns_.try_emplace(column_of(o), 0).first;
     }
   }
@@ -258,25 +260,32 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
     return false;
   };
   const auto batch_needs = static_cast<std::uint32_t>(std::min<std::size_t>(3, query.keys.size()));
-  // Among candidates with evidence: a loop under way; a row of the unit this connection is
-  // serving, or that fed the loop's steps the connection just sent (not merely a row that came
-  // on this connection: a pool that hands each query the next free connection has served other
-  // requests there since); the nearest row; the oldest offer.
-  using Rank = std::tuple<bool, bool, TimePoint, std::uint64_t>;
+  // Among candidates with evidence: a loop under way, first one whose last step stood at the
+  // row just before this one and has ended (concurrent loops over the same rows differ there),
+  // then the one whose last step ended last; a row of the unit this connection is serving, or
+  // that fed the loop's steps the connection just sent (not merely a row that came on this
+  // connection: a pool that hands each query the next free connection has served other requests
+  // there since); the nearest row; the oldest offer.
+  using Rank = std::tuple<bool, bool, bool, bool, TimePoint, std::uint64_t>;
   std::optional<Rank> best_rank;
   const Offer* best = nullptr;
   bool evidence = false;
   for (const Found& f : found) {
     const Offer& o = f.offer;
+    // A learned column starts a loop at its first position only: a lookup of a value that
+    // stands further down a list nobody walks yet (the session's user in a comment list) is
+    // no first step.
+    const bool learned_column = !f.sibling && o.row == 0 && o.element == 0 && known != nullptr &&
+                                learned(*known, o.fingerprint, o.column);
     // The session's user looked up at the start of every request links nowhere; a loop under
-    // way goes on whatever its keys.
-    if (f.root_key && !f.sibling) continue;
-    const bool learned_column = known != nullptr && learned(*known, o.fingerprint, o.column);
+    // way goes on whatever its keys, and so does one that starts on a learned column.
+    if (f.root_key && !f.sibling && !learned_column) continue;
     const std::uint64_t* column_keys = query.batch ? batch_columns_.find(column_of(o)) : nullptr;
     const bool batch = batch_needs >= 2 && column_keys != nullptr && *column_keys >= batch_needs;
     const bool loop = !f.sibling && !learned_column && !batch && loop_roots(o);
     if (!f.sibling && !learned_column && !batch && !loop) continue;
-    const Rank rank{f.sibling, f.current || serving_root(o), o.arrived, ~f.seq};
+    const Rank rank{f.sibling, f.next_step, f.after_step, f.current || serving_root(o),
+                    f.recency, ~f.seq};
     if (!best_rank || rank > *best_rank) {
       best_rank = rank;
       best = &o;
@@ -301,9 +310,14 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
         }
       }
     }
-    std::stable_sort(out.adopt.begin(), out.adopt.end(), [&](const Adoption& a, const Adoption& b) {
-      return (a.connection == parent.connection) > (b.connection == parent.connection);
-    });
+    // Each row takes one root: those on the parent's connection (a pool that keeps a request
+    // on one connection) or on the child's (a loop's steps where the pool handed them out) before
+    // another loop's over the same rows.
+    auto near = [&](const Adoption& a) {
+      return a.connection == parent.connection || a.connection == query.connection;
+    };
+    std::stable_sort(out.adopt.begin(), out.adopt.end(),
+                     [&](const Adoption& a, const Adoption& b) { return near(a) > near(b); });
     return out;
   }
   if (found.empty()) return out;

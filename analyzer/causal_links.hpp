@@ -72,6 +72,9 @@ struct CandidateView {
   bool current = false;    // the offer came on the child's connection, whose last statement is
                            // in the offer's unit (a pool that keeps a request on one connection)
   TimePoint last_sibling;  // ... the latest of which started then
+  TimePoint last_sibling_end;  // ... and ended then
+  bool in_order = false;       // ... keyed at the position just before this offer's, as far as
+                               // repeated values let tell: the next step of that loop
 };
 
 class CausalLinks {
@@ -87,12 +90,12 @@ class CausalLinks {
 
   // The parent row for `query`, or none. A candidate is only taken on evidence that its
   // column feeds this shape: its execution already parents siblings (a loop under way), the
-  // column is this shape's learned parent column, or a batch finds several of its keys there.
-  // Otherwise the statement stays a root, and what its candidates have in common with the
-  // previous roots of its shape (one execution holding both keys) is counted toward learning.
-  // Three roots of one shape keyed by consecutive rows of one execution's column, sent in row
-  // order, are a loop too: the earlier two are adopted. Among candidates taken: siblings,
-  // learned column or batch, the connection's current unit, nearest, oldest offer.
+  // offer stands in the first row of this shape's learned parent column, or a batch finds
+  // several of its keys there. Otherwise the statement stays a root. Three roots of one shape
+  // keyed by consecutive rows of one execution's column, sent in row order, are a loop too: the
+  // earlier two are adopted. Among candidates taken: siblings (whose last step stood just
+  // before, then whose last step ended last), learned column or batch, the connection's current
+  // unit, nearest, oldest offer.
   struct Adoption {
     UnitId unit = 0;  // an earlier root of the loop, now known to be its child
     Offer row;        // the parent row its key stands in
@@ -100,7 +103,7 @@ class CausalLinks {
   };
   struct Linked {
     std::optional<Offer> parent;
-    std::vector<Adoption> adopt;  // the parent's connection first, then oldest first
+    std::vector<Adoption> adopt;  // the parent's or the child's connection first, then oldest
   };
   // `view` answers for a candidate's unit: called once per candidate, never stored.
   template <typename View>
@@ -148,7 +151,10 @@ class CausalLinks {
     std::uint32_t total = 0;
     std::deque<Pending> pending;  // newest last
   };
-  static constexpr std::uint32_t kLearnedAfter = 3;  // confirmations, and a quarter of all
+  // Confirmations, and a share of all the shape's evidence: small enough that a parent with
+  // short loops (3 comments a post) is learned beside one with long ones (12 posts a blog).
+  static constexpr std::uint32_t kLearnedAfter = 3;
+  static constexpr std::uint32_t kLearnedShare = 16;
   static constexpr std::size_t kPendingPerShape = 16;
   static constexpr std::size_t kCandidatesPerPending = 24;
 
@@ -212,8 +218,11 @@ class CausalLinks {
     Offer offer;
     std::uint64_t seq;
     bool sibling;
-    bool root_key;  // the shape looked this key up as a root within the window
-    bool current;   // CandidateView::current
+    bool next_step;     // a sibling keyed just after the loop's last step
+    bool after_step;    // a sibling whose last step ended before the query started, or no sibling
+    TimePoint recency;  // a sibling's last step's end, else the offer's arrival
+    bool root_key;      // the shape looked this key up as a root within the window
+    bool current;       // CandidateView::current
   };
   std::vector<Found> found_;  // scratch for link_with()
   std::uint64_t evicted_ = 0;

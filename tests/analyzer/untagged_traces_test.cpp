@@ -182,6 +182,108 @@ const std::vector<UntaggedCase>& cases() {
        [](const Outcome& o) {
          EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{1, 1, 1, 1}));
        }},
+      {"ConcurrentLoopsOverTheSameRowsEachGoOnFromTheirOwnLastStep",
+       [](Trace& t) {  // two users list the same posts; the second loop overtakes the first
+         for (ConnectionId c = 1; c <= 4; ++c)
+           t.open(c);
+         t.q(1, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1, 6)));
+         t.q(2, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1, 6)));
+         auto steps = [&](ConnectionId c, int from, int to) {
+           for (int post = from; post <= to; ++post)
+             t.q(c, fmt::format("SELECT * FROM comments WHERE post_id = {}", post), kFast);
+         };
+         steps(3, 1, 2);  // X starts on the nearer list
+         steps(4, 1, 6);  // Y walks the other one, past X: its steps follow its own last one
+         steps(3, 3, 6);
+       },
+       {FindingKind::n_plus_one, FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{7, 7}));
+         for (const auto& u : o.units) {  // either list, but one loop's steps: X's or Y's
+           auto has = [&](ConnectionId c) {
+             return std::find(u.connections.begin(), u.connections.end(), c) != u.connections.end();
+           };
+           EXPECT_NE(has(3), has(4)) << u.id;
+         }
+         for (const Finding* f : o.of(FindingKind::n_plus_one))
+           EXPECT_EQ(f->count, 6U);
+       }},
+      {"ALoopUnderWayGoesOnFromItsOwnLastRowNotTheNearestList",
+       [](Trace& t) {
+         for (ConnectionId c = 1; c <= 5; ++c)
+           t.open(c);
+         auto step = [&](ConnectionId c, int post) {
+           t.q(c, fmt::format("SELECT * FROM comments WHERE post_id = {}", post), kFast);
+         };
+         // A first request teaches pgtally that posts' ids feed comments lookups.
+         t.q(5, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1000, 1005)));
+         for (int post = 1000; post <= 1005; ++post)
+           step(5, post);
+         // Two users list the same posts; X starts on the nearer list, Y on the other.
+         t.q(1, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1, 6)));
+         t.q(2, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1, 6)));
+         step(3, 1);
+         step(4, 1);
+         step(4, 2), step(4, 3), step(4, 4);  // Y's last step is the latest: Y goes on
+         step(3, 2);  // X's step is now the latest, but post 5 follows Y's post 4, not X's 2
+         step(4, 5);
+         step(3, 3), step(3, 4), step(3, 5), step(3, 6);
+         step(4, 6);
+       },
+       {FindingKind::n_plus_one, FindingKind::n_plus_one, FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{7, 7, 7}));
+         for (const auto& u : o.units) {  // either list, but one loop's steps: X's or Y's
+           auto has = [&](ConnectionId c) {
+             return std::find(u.connections.begin(), u.connections.end(), c) != u.connections.end();
+           };
+           if (!has(5)) {
+             EXPECT_NE(has(3), has(4)) << u.id;
+           }
+         }
+       }},
+      {"ALoopStartsOnALearnedColumnThoughEachKeyWasLookedUpAloneBefore",
+       [](Trace& t) {  // under load every small id has been some request's lone lookup
+         t.open(1).open(2);
+         t.q(1, "SELECT id FROM posts WHERE blog_id = 3", fast_with(ids(1000, 1005)));
+         for (int post = 1000; post <= 1005; ++post)
+           t.q(1, fmt::format("SELECT * FROM comments WHERE post_id = {}", post), kFast);
+         for (int post = 1; post <= 3; ++post)  // three detail pages
+           t.q(2, fmt::format("SELECT * FROM comments WHERE post_id = {}", post), kFast);
+         t.q(1, "SELECT id FROM posts WHERE blog_id = 4", fast_with(ids(1, 3)));
+         for (int post = 1; post <= 3; ++post)
+           t.q(1, fmt::format("SELECT * FROM comments WHERE post_id = {}", post), kFast);
+       },
+       {FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{1, 1, 1, 4, 7}));
+       }},
+      {"ShortLoopsOfASecondParentAreLearnedBesideLongLoopsOfAFirst",
+       [](Trace& t) {  // users looked up by posts' authors (12 a list) and by comments' (2-3)
+         t.open(1);
+         auto loop = [&](const char* parent, int first_id, int first_key, int n) {
+           std::vector<std::string> rows;
+           for (int i = 0; i < n; ++i) {
+             rows.push_back(std::to_string(first_id + i));   // id
+             rows.push_back(std::to_string(first_key + i));  // author_id
+           }
+           t.q(1, parent, fast_with(rows, 2));
+           for (int i = 0; i < n; ++i)
+             t.q(1, fmt::format("SELECT * FROM users WHERE id = {}", first_key + i), kFast);
+         };
+         const char* posts = "SELECT id, author_id FROM posts WHERE blog_id = 3";
+         const char* comments = "SELECT id, author_id FROM comments WHERE post_id = 7";
+         loop(posts, 100, 200, 12);
+         loop(posts, 120, 220, 12);
+         for (int k = 0; k < 3; ++k)
+           loop(comments, 300 + 10 * k, 400 + 10 * k, 3);
+         for (int k = 0; k < 4; ++k)
+           loop(comments, 500 + 10 * k, 600 + 10 * k, 2);  // too short to prove a loop alone
+       },
+       {FindingKind::n_plus_one, FindingKind::n_plus_one},
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{13, 13, 4, 4, 4, 3, 3, 3, 3}));
+       }},
       {"OnAPoolThatRotatesConnectionsARowThatCameThereIsNoBetterParent",
        [](Trace& t) {  // a pool that hands each query the next free connection (pgjdbc's here)
          t.open(1).open(2);
