@@ -24,12 +24,17 @@ std::uint64_t execution_claim(const Offer& o, Fingerprint child) {
 }  // namespace
 
 // Loops walk their parent's rows in order (and an array value's elements): a value that follows
-// the last step's is the next step. A value standing in several rows (20 posts, 3 authors) is
-// known by its first row only, so there any later position may be next.
-bool Attributor::next_position(const LoopStep& last, const Offer& o) {
-  if (o.row == last.row) return o.element == last.element + 1U;
-  if (o.row == last.row + 1U && o.element == 0) return true;
-  return (last.repeated && o.row > last.row) || (o.rows > 1 && o.row <= last.row);
+// the last step's is the next step, one a few rows on may be (a NULL key or a filter skipped the
+// rows between). A value standing in several rows (20 posts, 3 authors) is known by its first
+// row only, so there any later position may be next.
+StepOrder Attributor::step_order(const LoopStep& last, const Offer& o) {
+  constexpr unsigned kMaxSkip = 4;  // rows a loop may pass over between two steps
+  if (o.row == last.row && o.element == last.element + 1U) return StepOrder::next;
+  if (o.row == last.row + 1U && o.element == 0) return StepOrder::next;
+  if ((last.repeated && o.row > last.row) || (o.rows > 1 && o.row <= last.row))
+    return StepOrder::next;
+  const bool later = o.row > last.row || (o.row == last.row && o.element > last.element);
+  return later && o.row <= last.row + kMaxSkip ? StepOrder::ahead : StepOrder::elsewhere;
 }
 
 void Attributor::on_opened(const ConnectionOpened& opened) {
@@ -88,7 +93,7 @@ std::optional<Offer> Attributor::link(const ConnectionState& st, const Statement
       v.sibling = true;
       v.last_sibling = last.start;
       v.last_sibling_end = last.end;
-      v.in_order = next_position(last, o);
+      v.order = step_order(last, o);
     }
     return v;
   });

@@ -120,7 +120,7 @@ class Attributor {
     std::vector<UnitId> aliases;                          // units merged into this one
   };
 
-  [[nodiscard]] static bool next_position(const LoopStep& last, const Offer& o);
+  [[nodiscard]] static StepOrder step_order(const LoopStep& last, const Offer& o);
   UnitId new_unit(GroupId group, UnitBasis basis);
   [[nodiscard]] UnitId resolve(UnitId unit) const;  // through merges
   void drop(UnitId serial);

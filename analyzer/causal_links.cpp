@@ -203,12 +203,14 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
       const CandidateView v = view(o);
       if (!v.live || v.owned) continue;
       // Only a loop under way continues: an execution whose last child is long past is no
-      // better a parent than any other row holding the key.
-      // A batch is no step of a loop, whatever shape it shares with one.
-      const bool sibling =
-          !query.batch && v.sibling && query.start - v.last_sibling <= limits_.loop_gap;
+      // better a parent than any other row holding the key. A read loop goes forward through
+      // the rows (writes may hang many on one row). A batch is no step of a loop, whatever
+      // shape it shares with one.
+      const bool sibling = !query.batch && v.sibling &&
+                           query.start - v.last_sibling <= limits_.loop_gap &&
+                           (query.writes || v.order != StepOrder::elsewhere);
       const bool after_step = !sibling || v.last_sibling_end <= query.start;
-      found.push_back({o, this_seq, sibling, sibling && v.in_order, after_step,
+      found.push_back({o, this_seq, sibling, sibling && v.order == StepOrder::next, after_step,
                        sibling ? v.last_sibling_end : o.arrived, root_key, v.current});
       if (query.batch) ++*batch_columns_.try_emplace(column_of(o), 0).first;
     }
@@ -303,8 +305,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
     for (const Pending& p : known->pending) {
       if (p.unit == 0) continue;
       for (const Offer& c : p.candidates) {
-        if (loop_steps(c, parent, query) ||
-            (query.over_rows && same_column(c, parent) && c.key != parent.key)) {
+        if (loop_steps(c, parent, query)) {
           out.adopt.push_back({p.unit, c, p.connection});
           break;
         }

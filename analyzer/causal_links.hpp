@@ -63,6 +63,12 @@ struct LinkQuery {
   bool over_rows = true;  // its keys may walk a parent's rows (not an INSERT's VALUES)
 };
 
+enum class StepOrder : std::uint8_t {
+  elsewhere,  // before the last step, or far past it
+  ahead,      // a few positions past it
+  next,       // the position just after it, as far as repeated values let tell
+};
+
 // How a candidate parent is judged against the child, besides the offer itself: the attributor
 // answers from its live units.
 struct CandidateView {
@@ -73,8 +79,9 @@ struct CandidateView {
                            // in the offer's unit (a pool that keeps a request on one connection)
   TimePoint last_sibling;  // ... the latest of which started then
   TimePoint last_sibling_end;  // ... and ended then
-  bool in_order = false;       // ... keyed at the position just before this offer's, as far as
-                               // repeated values let tell: the next step of that loop
+  // Where this offer stands after that loop's last step: loops walk their parent's rows in
+  // order, though they may skip a few (a NULL key, a filter); people opening pages do not.
+  StepOrder order = StepOrder::elsewhere;
 };
 
 class CausalLinks {
