@@ -221,8 +221,9 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   // values of the column in earlier positions; for writes, also the same row twice.
   auto loop_roots = [&](const Offer& o) {
     if (known == nullptr) return false;
-    std::vector<std::uint64_t>& values = loop_values_;
-    values.clear();
+    std::vector<std::uint64_t>& elements = loop_values_;  // other values of an array column
+    elements.clear();
+    const unsigned row = o.row;
     std::size_t same_row = 0;
     std::size_t index = 0;
     std::optional<std::size_t> row_before;       // the newest root keyed at o.row - 1
@@ -232,11 +233,11 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
         if (!loop_steps(c, o, query)) continue;
         if (c.key == o.key) {
           ++same_row;
-        } else {
-          if (std::find(values.begin(), values.end(), c.key) == values.end()) {
-            values.push_back(c.key);
+        } else if (o.element != 0) {
+          if (std::find(elements.begin(), elements.end(), c.key) == elements.end()) {
+            elements.push_back(c.key);
           }
-          const unsigned row = o.row;
+        } else {
           if (c.row + 1U == row) row_before = index;
           if (c.row + 2U == row && !two_rows_before) two_rows_before = index;
         }
@@ -245,7 +246,7 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
       ++index;
     }
     if (same_row >= 2) return true;
-    if (o.element != 0) return values.size() >= 2;
+    if (o.element != 0) return elements.size() >= 2;
     return row_before && two_rows_before && *two_rows_before < *row_before;
   };
   // The connection's last statement is a root of this shape that this row could have fed: the

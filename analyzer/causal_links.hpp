@@ -101,8 +101,8 @@ class CausalLinks {
   // several of its keys there. Otherwise the statement stays a root. Three roots of one shape
   // keyed by consecutive rows of one execution's column, sent in row order, are a loop too: the
   // earlier two are adopted. Among candidates taken: siblings (whose last step stood just
-  // before, then whose last step ended last), learned column or batch, the connection's current
-  // unit, nearest, oldest offer.
+  // before, then whose last step ended last), the connection's current unit, nearest, oldest
+  // offer.
   struct Adoption {
     UnitId unit = 0;  // an earlier root of the loop, now known to be its child
     Offer row;        // the parent row its key stands in
