@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The npm packages the tests use, each project from its package.json and lockfile (idempotent):
-# node-postgres for the client tests (tests/clients/node) and the Kubernetes API schemas with a
-# YAML parser for the manifest check (tests/dashboards/k8s).
+# node-postgres with OpenTelemetry's pg instrumentation for the client tests (tests/clients/node),
+# and the Kubernetes API schemas with a YAML parser for the manifest check (tests/dashboards/k8s).
 set -euo pipefail
 tests=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -16,5 +16,5 @@ install_project() {
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 }
 
-install_project "$tests/clients/node" "node-postgres"
+install_project "$tests/clients/node" "node-postgres and OpenTelemetry"
 install_project "$tests/dashboards/k8s" "kubernetes-models and yaml"

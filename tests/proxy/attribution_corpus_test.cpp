@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -52,12 +53,35 @@ struct Load {
   int pool;
   int requests_per_user;
   bool ignore_tags = true;  // false: the app's tags are used, as in production
+  bool otel = false;        // tagged by OpenTelemetry's pg instrumentation, not by the app
 };
+
+// One request as the app reports it: `request ID ROUTE STATEMENTS`.
+struct SentRequest {
+  std::string route;
+  std::uint64_t statements = 0;
+};
+
+std::map<std::string, SentRequest> requests_sent(const std::string& output) {
+  std::map<std::string, SentRequest> sent;
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string word;
+    std::string id;
+    SentRequest request;
+    if (words >> word >> id >> request.route >> request.statements && word == "request") {
+      sent[id] = request;
+    }
+  }
+  return sent;
+}
 
 class Corpus : public ::testing::TestWithParam<Load> {
  protected:
   void SetUp() override {
-    const auto probe = run_process(probe_command(GetParam().client));
+    const auto probe = run_process(probe_command(GetParam()));
     ASSERT_EQ(probe.exit_code, 0) << "needs " << missing(GetParam().client) << "\n" << probe.output;
     config_ = proxy_config();
     config_.ignore_tags = GetParam().ignore_tags;
@@ -70,11 +94,17 @@ class Corpus : public ::testing::TestWithParam<Load> {
     if (analysis_) analysis_->stop();
   }
 
-  static std::vector<std::string> probe_command(Client client) {
-    switch (client) {
+  static std::vector<std::string> probe_command(const Load& load) {
+    const fs::path node_modules = kClientsDir / "node/node_modules";
+    switch (load.client) {
       case Client::node_postgres:
         return {"/usr/bin/node", "-e",
-                fmt::format("require('{}')", (kClientsDir / "node/node_modules/pg").string())};
+                fmt::format(
+                    "require('{}'); {}", (node_modules / "pg").string(),
+                    load.otel
+                        ? fmt::format("require('{}')",
+                                      (node_modules / "@opentelemetry/instrumentation-pg").string())
+                        : "")};
       case Client::pgjdbc:
         return {"/usr/bin/test", "-r", kPgjdbc};
       case Client::psycopg2:
@@ -85,7 +115,8 @@ class Corpus : public ::testing::TestWithParam<Load> {
   static std::string_view missing(Client client) {
     switch (client) {
       case Client::node_postgres:
-        return "nodejs and npm's pg (bash tests/clients/install.sh)";
+        return "nodejs, npm's pg and OpenTelemetry's pg instrumentation (bash "
+               "tests/clients/install.sh)";
       case Client::pgjdbc:
         return "pgjdbc (libpostgresql-jdbc-java: bash deploy/install-deps.sh)";
       case Client::psycopg2:
@@ -128,9 +159,11 @@ class Corpus : public ::testing::TestWithParam<Load> {
                    {"PGPORT", std::to_string(proxy_->port())},
                    {"PGUSER", std::string(kTrustUser)},
                    {"PGPASSWORD", std::string(kTrustUser)},
-                   {"PGDATABASE", std::string(kTestDatabase)}};
+                   {"PGDATABASE", std::string(kTestDatabase)},
+                   {"CORPUS_TAGS", load.otel ? "otel" : "sqlcommenter"}};
     options.deadline = std::chrono::seconds(240);
     const auto result = run_process(app_command(load), options);
+    app_output_ = result.output;
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_NE(result.output.find(fmt::format("requests: {}", load.users * load.requests_per_user)),
               std::string::npos)
@@ -145,6 +178,7 @@ class Corpus : public ::testing::TestWithParam<Load> {
   }
 
   Config config_;
+  std::string app_output_;
   std::unique_ptr<Analysis> analysis_;
   std::unique_ptr<RunningProxy> proxy_;
 };
@@ -239,9 +273,57 @@ TEST_P(TaggedCorpus, FindingsLandOnTheirRoutes) {
   }
 }
 
+// Exact attribution with one line of setup: the app only registers OpenTelemetry's pg
+// instrumentation with addSqlCommenterCommentToQueries and runs each request in a span. Every
+// trace is one request, with the app's own statement count and the findings of its route.
+class TracedCorpus : public Corpus {};
+
+TEST_P(TracedCorpus, EachTraceIsOneRequestWithItsRoutesFindings) {
+  const Load load = GetParam();
+  const auto units = run(load);
+  const auto sent = requests_sent(app_output_);
+  ASSERT_EQ(sent.size(), static_cast<std::size_t>(load.users * load.requests_per_user))
+      << app_output_;
+  std::map<std::string, const analyzer::RequestSummary*> by_id;
+  for (const auto& u : units) {
+    if (u.attribution == analyzer::Attribution::tagged) by_id[u.id] = &u;
+  }
+  // The schema setup runs outside any request span: the instrumentation gives each of its
+  // statements a trace of its own, one request of one statement.
+  for (const auto& [id, unit] : by_id) {
+    if (!sent.contains(id)) {
+      EXPECT_EQ(unit->queries, 1U) << id;
+    }
+  }
+  for (const auto& [id, request] : sent) {
+    ASSERT_EQ(id.size(), 32U) << id << " is no trace id";
+    const auto it = by_id.find(id);
+    ASSERT_NE(it, by_id.end()) << "trace " << id << " (" << request.route << ") not a request";
+    const auto& unit = *it->second;
+    EXPECT_EQ(unit.queries, request.statements) << id << " " << request.route;
+    std::map<FindingKind, std::size_t> kinds;
+    for (const auto& f : unit.findings)
+      ++kinds[f.kind];
+    const bool loops = request.route == "/posts-lazy" || request.route == "/posts-nested" ||
+                       request.route == "/authors";
+    EXPECT_EQ(kinds.contains(FindingKind::n_plus_one), loops) << id << " " << request.route;
+    EXPECT_EQ(kinds.contains(FindingKind::bulk_write_loop), request.route == "/checkout")
+        << id << " " << request.route;
+    for (const auto& [kind, n] : kinds) {
+      EXPECT_TRUE(kind == FindingKind::n_plus_one || kind == FindingKind::bulk_write_loop ||
+                  analyzer::is_pool_kind(kind))
+          << id << " " << request.route << " " << analyzer::to_string(kind);
+    }
+  }
+}
+
 std::string load_name(const ::testing::TestParamInfo<Load>& p) {
   return fmt::format("{}Users{}Pool{}", name(p.param.client), p.param.users, p.param.pool);
 }
+
+INSTANTIATE_TEST_SUITE_P(Load, TracedCorpus,
+                         ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false, true}),
+                         load_name);
 
 INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus,
                          ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false},

@@ -6,10 +6,34 @@
 // lookup of the session's user 1. Every query carries a sqlcommenter request_id and route: the
 // ground truth pgtally reads but ignores under --ignore-tags.
 //
+// With CORPUS_TAGS=otel the app writes no comment itself: each request is an OpenTelemetry span,
+// and @opentelemetry/instrumentation-pg with addSqlCommenterCommentToQueries appends the
+// `traceparent` of each query, as an app traced with OpenTelemetry does with one line of setup.
+//
 // Usage: node attribution_corpus.js USERS POOL REQUESTS_PER_USER
-// Connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. Prints `requests: N` and
+// Connection from PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE. Prints one line per request
+// (`request ID ROUTE STATEMENTS`, ID being the trace id under otel), then `requests: N` and
 // `statements: N` on success; exits non-zero on any error.
 'use strict';
+
+const tagging = process.env.CORPUS_TAGS || 'sqlcommenter';
+if (tagging !== 'sqlcommenter' && tagging !== 'otel') {
+  console.error(`CORPUS_TAGS must be sqlcommenter or otel, not ${tagging}`);
+  process.exit(2);
+}
+
+// The instrumentation patches pg when it is loaded, so tracing starts before require('pg').
+function startTracing() {
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
+  const { registerInstrumentations } = require('@opentelemetry/instrumentation');
+  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg');
+  new NodeTracerProvider().register();
+  registerInstrumentations({
+    instrumentations: [new PgInstrumentation({ addSqlCommenterCommentToQueries: true })],
+  });
+  return require('@opentelemetry/api').trace.getTracer('attribution-corpus');
+}
+const tracer = tagging === 'otel' ? startTracing() : null;
 
 const pg = require('pg');
 
@@ -22,13 +46,33 @@ function comment(id, route) {
   return ` /*request_id='${id}',route='${encodeURIComponent(route)}'*/`;
 }
 
-// One request's query function: tags every statement and counts them.
+// One request's query function: tags every statement (unless the instrumentation does) and
+// counts them.
 function requestScope(pool, id, route, counter) {
+  const tag = tracer ? '' : comment(id, route);
   return async (sql, params = []) => {
     counter.statements += 1;
-    const r = await pool.query(sql + comment(id, route), params);
+    const r = await pool.query(sql + tag, params);
     return r.rows;
   };
+}
+
+// Runs one request, under its own span when traced; returns its id.
+async function serve(pool, id, route, n, counter) {
+  const run = async (requestId) => {
+    const q = requestScope(pool, requestId, route, counter);
+    await q('SELECT id, name FROM users WHERE id = $1', [1]);  // the session's user
+    await routes[route](q, n);
+    return requestId;
+  };
+  if (!tracer) return run(id);
+  return tracer.startActiveSpan(route, async (span) => {
+    try {
+      return await run(span.spanContext().traceId);
+    } finally {
+      span.end();
+    }
+  });
 }
 
 const routes = {
@@ -139,16 +183,19 @@ async function main() {
   const pool = new pg.Pool({ max: poolSize, options: `-c search_path=${SCHEMA}` });
   const names = Object.keys(routes);
   const counter = { statements: 0, requests: 0 };
+  const lines = [];
   await Promise.all(Array.from({ length: users }, async (_, u) => {
     for (let r = 0; r < perUser; ++r) {
       const n = u * 7 + r;
       const route = names[n % names.length];
-      const q = requestScope(pool, `u${u}-r${r}`, route, counter);
-      await q('SELECT id, name FROM users WHERE id = $1', [1]);  // the session's user
-      await routes[route](q, n);
+      const mine = { statements: 0 };
+      const id = await serve(pool, `u${u}-r${r}`, route, n, mine);
+      lines.push(`request ${id} ${route} ${mine.statements}`);
+      counter.statements += mine.statements;
       counter.requests += 1;
     }
   }));
+  console.log(lines.join('\n'));
   await pool.end();
   console.log(`requests: ${counter.requests}`);
   console.log(`statements: ${counter.statements}`);
