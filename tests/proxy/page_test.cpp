@@ -1,8 +1,8 @@
 // The page pgtally serves at /, in a real browser: tagged N+1 traffic and its eager twin go
 // through pgtally, then Debian's headless Chromium loads the page from the HTTP listener. The
 // DOM it renders must show the finding with its fix, both routes, and the lazy request's 21
-// executions; the screenshot it takes is kept as the artifact. Also: the page loads nothing
-// from anywhere else.
+// executions; the screenshot it takes is kept as the artifact. Untagged traffic is shown per
+// unit, and the page says what a unit is. Also: the page loads nothing from anywhere else.
 #include <libpq-fe.h>
 
 #include <filesystem>
@@ -107,6 +107,7 @@ class PgtallyWithPage {
     return fmt::format("http://127.0.0.1:{}{}", http_->endpoint().port(), path_and_query);
   }
   [[nodiscard]] std::string conninfo() const { return proxy_->conninfo(); }
+  analyzer::Analyzer& analyzer() { return analysis_->analyzer(); }
   bool finished(const std::string& id) {
     return eventually([&] {
       const auto r = analysis_->analyzer().request(id);
@@ -250,6 +251,57 @@ TEST(Page, ChromiumRendersTheFindingTheRoutesAndTheLazyRequestsTimeline) {
   EXPECT_TRUE(png.starts_with("\x89PNG\r\n\x1a\n")) << "not a PNG: " << screenshot;
   EXPECT_GT(png.size(), 10'000U) << "a blank page?";
   std::cout << "page screenshot: " << screenshot.string() << "\n";
+
+  std::error_code ec;
+  fs::remove_all(browser.dir, ec);
+}
+
+// Untagged traffic: the page counts it per unit and says what a unit is, in the route table,
+// the recent requests and the timeline.
+TEST(Page, UntaggedTrafficIsShownAsUnitsAndSaysWhatAUnitIs) {
+  ASSERT_TRUE(fs::exists(kChromium))
+      << kChromium << " is missing: run deploy/install-deps.sh (it installs chromium)";
+  create_catalog();
+  PgtallyWithPage pgtally;
+  auto conn = connect_ok(pgtally.conninfo());
+  // A lazy loop with no tag (the products, then each one's category), then a transaction.
+  const auto products =
+      rows(conn.get(), "SELECT id, category_id FROM page_products ORDER BY id LIMIT 20");
+  ASSERT_EQ(products.size(), 20U);
+  for (const std::string& row : products) {
+    exec_params(conn.get(), "SELECT id, name FROM page_categories WHERE id = $1",
+                row.substr(row.find('\t') + 1));
+  }
+  rows(conn.get(), "BEGIN; SELECT count(*) FROM page_products; SELECT 1; COMMIT");
+  auto& analyzer = pgtally.analyzer();
+  ASSERT_TRUE(eventually([&] { return analyzer.counters().live_requests == 0; }));
+  std::string causal;
+  for (const auto& r : analyzer.requests(100)) {
+    if (r.basis == analyzer::UnitBasis::causal) causal = r.id;
+  }
+  ASSERT_FALSE(causal.empty()) << "the loop formed no causal unit";
+
+  const Browser browser{fs::temp_directory_path() / fmt::format("pgtally-units-{}", ::getpid())};
+  fs::create_directories(browser.dir);
+  const auto dump = browser.run({"--dump-dom", pgtally.url("/?request=" + causal)});
+  ASSERT_EQ(dump.exit_code, 0) << dump.output;
+  const std::string& dom = dump.output;
+  ASSERT_TRUE(contains(dom, R"(<body data-ready="1">)")) << dom;
+
+  const auto units_row = attribute_values(dom, R"(<tr class="route-row")", "data-units");
+  EXPECT_TRUE(units_row.contains("1")) << "no route row for untagged units:\n" << dom;
+  EXPECT_TRUE(contains(dom, "untagged units")) << dom;
+  static const std::regex kNote(R"re(<p class="note muted" id="units-note">([^<]*)</p>)re");
+  std::smatch note;
+  ASSERT_TRUE(std::regex_search(dom, note, kNote)) << "the units note is missing or hidden:\n"
+                                                   << dom;
+  EXPECT_TRUE(contains(note[1].str(), "counted per unit, not per HTTP request")) << note[1];
+  EXPECT_TRUE(contains(note[1].str(), "1 causal")) << note[1];
+  EXPECT_TRUE(contains(note[1].str(), "1 transaction")) << note[1];
+  EXPECT_TRUE(contains(dom, "unit: transaction")) << dom;
+  EXPECT_TRUE(contains(dom, fmt::format(R"(<span class="id">{}</span>)", causal))) << dom;
+  EXPECT_TRUE(contains(dom, "(unit: causal, 20 linked by value")) << dom;
+  EXPECT_EQ(count_with_classes(dom, {"timeline-row", "hot"}), 20U) << dom;
 
   std::error_code ec;
   fs::remove_all(browser.dir, ec);
