@@ -206,11 +206,12 @@ awaitable<std::optional<Session::Startup>> Session::read_startup() {
     }
     const std::uint32_t length = wire::read_u32(length_bytes);
     if (auto error = wire::check_startup_length(length)) {
+      // Closed with no reply, as PostgreSQL does: these bytes are no startup packet (often a
+      // client's Terminate sent before it ever started up), so nobody may be there to read one.
       set_reason(CloseReason::protocol_error);
       worker_.shared().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("event=bad_startup conn={} client={} sqlstate={} error=\"{}\"", id_,
                    client_address_, error->sqlstate, error->message);
-      co_await send_to_client(wire::error_response("FATAL", error->sqlstate, error->message));
       co_return std::nullopt;
     }
     std::string packet(length, '\0');

@@ -14,9 +14,10 @@ inline constexpr std::uint32_t kCancelRequestCode = 80877102;
 inline constexpr std::uint32_t kSslRequestCode = 80877103;
 inline constexpr std::uint32_t kGssEncRequestCode = 80877104;
 
-// PostgreSQL's MAX_STARTUP_PACKET_LENGTH; a startup packet is at least length + code.
+// A startup packet is at least length + code; PostgreSQL's MAX_STARTUP_PACKET_LENGTH (10000)
+// bounds it without its 4-byte length word.
 inline constexpr std::uint32_t kMinStartupLength = 8;
-inline constexpr std::uint32_t kMaxStartupLength = 10000;
+inline constexpr std::uint32_t kMaxStartupLength = 10004;
 // The largest message PostgreSQL itself accepts (MaxAllocSize - 1, about 1 GiB).
 inline constexpr std::uint32_t kDefaultMaxMessageLength = 0x3FFFFFFF;
 

@@ -2,6 +2,7 @@
 // a hang or a leak: upstream down and back, clients gone mid-query, malformed and oversized
 // messages, stalled startups, the client limit.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -79,7 +80,7 @@ TEST(Faults, ClientGoneMidQueryLeavesNoBackendRunningIt) {
 struct BadStartup {
   const char* name;
   std::string bytes;
-  const char* sqlstate;
+  const char* sqlstate;  // empty: closed with no reply, as PostgreSQL does
 };
 
 class MalformedStartup : public ::testing::TestWithParam<BadStartup> {
@@ -93,14 +94,19 @@ class MalformedStartup : public ::testing::TestWithParam<BadStartup> {
 };
 RunningProxy* MalformedStartup::proxy_ = nullptr;
 
-TEST_P(MalformedStartup, GetsAnErrorAndIsClosedWhileOthersGoOn) {
+TEST_P(MalformedStartup, GetsAnErrorOrNothingAndIsClosedWhileOthersGoOn) {
   auto bystander = connect_ok(proxy_->conninfo(kTrustUser, "sslmode=disable"));
   RawClient client(proxy_->port());
   client.send(GetParam().bytes);
   const auto reply = client.read_message();
-  ASSERT_TRUE(reply.has_value());
-  EXPECT_EQ(sqlstate_of(*reply), GetParam().sqlstate) << message_of(*reply);
-  EXPECT_FALSE(message_of(*reply).empty());
+  if (std::string_view(GetParam().sqlstate).empty()) {
+    EXPECT_FALSE(reply.has_value())
+        << "a reply to bytes that are no startup packet: " << message_of(*reply);
+  } else {
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(sqlstate_of(*reply), GetParam().sqlstate) << message_of(*reply);
+    EXPECT_FALSE(message_of(*reply).empty());
+  }
   EXPECT_TRUE(client.closed_by_peer());
   EXPECT_EQ(scalar(bystander.get(), "SELECT 'unaffected'"), "unaffected");
 }
@@ -108,9 +114,11 @@ TEST_P(MalformedStartup, GetsAnErrorAndIsClosedWhileOthersGoOn) {
 INSTANTIATE_TEST_SUITE_P(
     Faults, MalformedStartup,
     ::testing::Values(
-        BadStartup{"LengthBelowEight", length_prefixed(7, "abc"), "08P01"},
-        BadStartup{"LengthAboveTheProtocolLimit", length_prefixed(10001, "x"), "08P01"},
-        BadStartup{"TwoGigabyteLength", length_prefixed(0x80000000U, "x"), "08P01"},
+        BadStartup{"LengthBelowEight", length_prefixed(7, "abc"), ""},
+        BadStartup{"LengthAboveTheProtocolLimit", length_prefixed(10005, "x"), ""},
+        BadStartup{"TwoGigabyteLength", length_prefixed(0x80000000U, "x"), ""},
+        // node-postgres's connect() then end() at once: its Terminate goes before the startup.
+        BadStartup{"TerminateBeforeStartup", std::string("X\0\0\0\4", 5), ""},
         BadStartup{"ProtocolVersion2", startup_packet(2U << 16U, {{"user", "x"}}), "0A000"},
         BadStartup{"NoUser", startup_packet(196608, {{"database", "x"}}), "28000"},
         BadStartup{"ParameterWithoutValue", length_prefixed(13, std::string("\0\3\0\0user\0", 9)),

@@ -92,8 +92,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Startup, LengthBounds) {
   EXPECT_TRUE(check_startup_length(7).has_value());
   EXPECT_FALSE(check_startup_length(8).has_value());
-  EXPECT_FALSE(check_startup_length(10000).has_value());
-  EXPECT_TRUE(check_startup_length(10001).has_value());
+  EXPECT_FALSE(check_startup_length(10004).has_value());  // 10000 after the length word
+  EXPECT_TRUE(check_startup_length(10005).has_value());
   EXPECT_EQ(check_startup_length(0x80000000U)->sqlstate, "08P01");
 }
 
