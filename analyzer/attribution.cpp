@@ -162,7 +162,10 @@ void Attributor::place_untagged(ConnectionState& st, const StatementFacts& s,
   UnitId placed = 0;
   d.attribution = Attribution::inferred;
 
-  if (st.in_tx && unit(st.tx_unit) != nullptr) {
+  if (s.resumed && !st.in_tx && unit(st.suspended_unit) != nullptr) {
+    // The next rows of a cursor outside a transaction: the same statement, read on.
+    placed = resolve(st.suspended_unit);
+  } else if (st.in_tx && unit(st.tx_unit) != nullptr) {
     placed = resolve(st.tx_unit);
     Unit& tx = units_.at(placed);
     // A transaction that starts from a value an earlier unit returned belongs to that unit
@@ -225,6 +228,11 @@ void Attributor::place_untagged(ConnectionState& st, const StatementFacts& s,
   if (!control) u.only_control = false;
   d.request_id = u.id;
   st.last_unit = placed;
+  if (s.suspended) {
+    st.suspended_unit = placed;
+  } else if (s.resumed) {
+    st.suspended_unit = 0;
+  }
   if (s.kind == StatementKind::begin) st.in_tx = true;
   if (s.kind == StatementKind::commit || s.kind == StatementKind::rollback) {
     st.in_tx = false;

@@ -43,6 +43,8 @@ struct StatementFacts {
   TimePoint end;
   std::span<const ValueHash> link_keys;  // values it looks up or writes: link candidates
   bool batch = false;                    // its keys are an IN list or ANY array of several
+  bool suspended = false;                // a portal read in parts: rows are left (QueryEvent)
+  bool resumed = false;                  // ... and this reads on
 };
 
 struct ParentLink {
@@ -96,8 +98,9 @@ class Attributor {
     bool has_last = false;
     TimePoint last_end;
     bool in_tx = false;
-    UnitId tx_unit = 0;    // the untagged unit of the open transaction
-    UnitId last_unit = 0;  // the untagged unit of the last untagged statement
+    UnitId tx_unit = 0;         // the untagged unit of the open transaction
+    UnitId last_unit = 0;       // the untagged unit of the last untagged statement
+    UnitId suspended_unit = 0;  // the untagged unit of a portal read in parts, while rows are left
   };
   // The last child of a loop over one execution's column: when it started, and the row its
   // key stood in (the first of several when the value repeats down the column).

@@ -265,11 +265,12 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
   const auto batch_needs = static_cast<std::uint32_t>(std::min<std::size_t>(3, query.keys.size()));
   // Among candidates with evidence: a loop under way, first one whose last step stood at the
   // row just before this one and has ended (concurrent loops over the same rows differ there),
-  // then the one whose last step ended last; a row of the unit this connection is serving, or
-  // that fed the loop's steps the connection just sent (not merely a row that came on this
-  // connection: a pool that hands each query the next free connection has served other requests
-  // there since); the nearest row; the oldest offer.
-  using Rank = std::tuple<bool, bool, bool, bool, TimePoint, std::uint64_t>;
+  // then the one whose last step ended last; for a batch, the execution that returned most of
+  // its keys (small ids stand in many results: a few of them prove less than all); a row of the
+  // unit this connection is serving, or that fed the loop's steps the connection just sent (not
+  // merely a row that came on this connection: a pool that hands each query the next free
+  // connection has served other requests there since); the nearest row; the oldest offer.
+  using Rank = std::tuple<bool, bool, bool, std::uint64_t, bool, TimePoint, std::uint64_t>;
   std::optional<Rank> best_rank;
   const Offer* best = nullptr;
   bool evidence = false;
@@ -287,8 +288,13 @@ CausalLinks::Linked CausalLinks::link_with(const LinkQuery& query, CandidateJudg
     const bool batch = batch_needs >= 2 && column_keys != nullptr && *column_keys >= batch_needs;
     const bool loop = !f.sibling && !learned_column && !batch && loop_roots(o);
     if (!f.sibling && !learned_column && !batch && !loop) continue;
-    const Rank rank{f.sibling, f.next_step, f.after_step, f.current || serving_root(o),
-                    f.recency, ~f.seq};
+    const Rank rank{f.sibling,
+                    f.next_step,
+                    f.after_step,
+                    batch ? *column_keys : 0,
+                    f.current || serving_root(o),
+                    f.recency,
+                    ~f.seq};
     if (!best_rank || rank > *best_rank) {
       best_rank = rank;
       best = &o;

@@ -146,9 +146,9 @@ void Engine::on_query(const QueryEvent& e) {
       if (is_id_like(k)) link_keys_.push_back(k);
     }
   }
-  const StatementFacts facts{e.connection,         tags.request_id, info->kind, info->fingerprint,
-                             record.keys.key_hash, e.start,         e.end,      link_keys_,
-                             record.keys.count > 1};
+  const StatementFacts facts{e.connection,          tags.request_id, info->kind, info->fingerprint,
+                             record.keys.key_hash,  e.start,         e.end,      link_keys_,
+                             record.keys.count > 1, e.suspended,     e.resumed};
   const AttributionDecision d = attributor_.attribute(facts);
   for (const std::string& absorbed : d.absorb) {
     auto it = live_.find(absorbed);

@@ -129,6 +129,10 @@ struct QueryEvent {
   std::vector<SampledValue> sampled_values;  // from DataRow, bounded by the producer
   std::optional<ServerError> error;
   bool truncated = false;  // text or values cut at the producer's cap
+  // A portal read in parts (a cursor, a fetch size): this Execute stopped at its row limit with
+  // rows left (PortalSuspended), or it resumed a portal an earlier Execute left so.
+  bool suspended = false;
+  bool resumed = false;
 };
 
 // Optional: a statement was sent (Query or Execute). Producers that send it let the pool

@@ -161,6 +161,12 @@ void EventAssembler::message(const MessageSeen& m, EventSink& sink) {
       break;
     }
     case wire::backend::kPortalSuspended:
+      if (!pending_.empty()) {
+        pending_.front().event.suspended = true;
+        if (auto p = portals_.find(pending_.front().event.portal_name); p != portals_.end()) {
+          p->second.suspended = true;
+        }
+      }
       complete(m, sink, std::nullopt, std::nullopt);
       break;
     case wire::backend::kEmptyQueryResponse:
@@ -299,6 +305,7 @@ void EventAssembler::on_execute(const MessageSeen& m) {
     return;
   }
   event.statement_name = portal->second.statement;
+  event.resumed = portal->second.suspended;
   event.parameters = portal->second.parameters;
   event.truncated = portal->second.truncated;
   Fields fields = portal->second.fields;

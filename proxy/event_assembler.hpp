@@ -67,7 +67,8 @@ class EventAssembler {
     std::vector<analyzer::Parameter> parameters;
     std::vector<std::int16_t> result_formats;  // from the Bind
     bool truncated = false;
-    Fields fields;  // null until described
+    Fields fields;           // null until described
+    bool suspended = false;  // an Execute stopped at its row limit with rows left
   };
   struct Pending {
     analyzer::QueryEvent event;

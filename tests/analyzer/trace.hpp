@@ -28,6 +28,8 @@ struct QueryOptions {
   std::string statement_name;  // extended protocol
   bool omit_text = false;      // Execute of a named statement: no text
   std::string sqlstate;        // error
+  bool suspended = false;      // a cursor's part: rows are left
+  bool resumed = false;        // a cursor's later part
 };
 
 // An extended-protocol parameter: text value, or an array of text elements.
@@ -136,6 +138,8 @@ class Trace {
                                   static_cast<std::uint16_t>(i + 1)});
     }
     if (!o.sqlstate.empty()) e.error = ServerError{o.sqlstate, "ERROR", "", "", ""};
+    e.suspended = o.suspended;
+    e.resumed = o.resumed;
     return e;
   }
   static std::string escape(const std::string& s) {

@@ -111,6 +111,43 @@ const std::vector<UntaggedCase>& cases() {
            EXPECT_NE(f->parent_normalized.find("FROM posts"), std::string::npos);
          }
        }},
+      {"CursorsReadInPartsWithLookupsOnOtherConnectionsAreOneUnitEach",
+       [](Trace& t) {
+         for (ConnectionId c = 1; c <= 4; ++c)
+           t.open(c);
+         // Two requests stream their lists through cursors on connections 1 and 2, four rows
+         // a part, and look each row up on connections 3 and 4 while the cursor stays open.
+         for (int part = 0; part < 3; ++part) {
+           for (int user = 0; user < 2; ++user) {
+             QueryOptions o = kFast;
+             o.suspended = part < 2;
+             o.resumed = part > 0;
+             const int first = 100 * (user + 1) + 4 * part;
+             if (part < 2) o.results = ids(first, first + 3);
+             o.rows = o.results.size();
+             t.x(ConnectionId{1} + static_cast<ConnectionId>(user),
+                 "SELECT id, title FROM posts WHERE blog_id = $1",
+                 {Param::of(std::to_string(user + 1))}, o);
+           }
+           if (part == 2) break;
+           for (int row = 0; row < 4; ++row) {
+             for (int user = 0; user < 2; ++user) {
+               const int post = 100 * (user + 1) + 4 * part + row;
+               t.x(ConnectionId{3} + static_cast<ConnectionId>((row + user) % 2),
+                   "SELECT id, body FROM comments WHERE post_id = $1",
+                   {Param::of(std::to_string(post))}, kFast);
+             }
+           }
+         }
+       },
+       std::vector<FindingKind>(2, FindingKind::n_plus_one),
+       [](const Outcome& o) {
+         EXPECT_EQ(o.sizes(), (std::multiset<std::uint64_t>{11, 11}));
+         for (const Finding* f : o.of(FindingKind::n_plus_one)) {
+           EXPECT_EQ(f->count, 8U);
+           EXPECT_NE(f->parent_normalized.find("FROM posts"), std::string::npos);
+         }
+       }},
       {"ParentWhoseChildrenRunOnThreeConnections",
        [](Trace& t) {
          for (ConnectionId c = 1; c <= 3; ++c)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The npm packages the tests use, each project from its package.json and lockfile (idempotent):
-# node-postgres with OpenTelemetry's pg instrumentation for the client tests (tests/clients/node),
-# and the Kubernetes API schemas with a YAML parser for the manifest check (tests/dashboards/k8s).
+# node-postgres with pg-cursor and OpenTelemetry's pg instrumentation for the client tests
+# (tests/clients/node), and the Kubernetes API schemas with a YAML parser for the manifest check
+# (tests/dashboards/k8s).
 set -euo pipefail
 tests=$(cd "$(dirname "$0")/.." && pwd)
 

@@ -4,6 +4,8 @@
 // connection) tags every request, pgtally runs with --ignore-tags so it attributes as if nothing
 // were tagged, and the units it forms are scored per request (B-cubed, printed) and per route
 // (findings) at 1, 6 and 32 users on pools smaller than the users, with no pause between requests.
+// Beside it: lists streamed through pg-cursor whose rows are looked up before they complete, the
+// app with its tags used, and the app traced by OpenTelemetry's pg instrumentation alone.
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -54,6 +56,7 @@ struct Load {
   int requests_per_user;
   bool ignore_tags = true;  // false: the app's tags are used, as in production
   bool otel = false;        // tagged by OpenTelemetry's pg instrumentation, not by the app
+  const char* node_app = "node/attribution_corpus.js";
 };
 
 // One request as the app reports it: `request ID ROUTE STATEMENTS`.
@@ -131,7 +134,7 @@ class Corpus : public ::testing::TestWithParam<Load> {
     std::vector<std::string> command;
     switch (load.client) {
       case Client::node_postgres:
-        command = {"/usr/bin/node", (kClientsDir / "node/attribution_corpus.js").string()};
+        command = {"/usr/bin/node", (kClientsDir / load.node_app).string()};
         break;
       case Client::pgjdbc:
         command = {"/usr/bin/java",
@@ -183,6 +186,19 @@ class Corpus : public ::testing::TestWithParam<Load> {
   std::unique_ptr<RunningProxy> proxy_;
 };
 
+// PGTALLY_CORPUS_DUMP=1 lists every unit with the true requests its statements came from.
+void dump_if_asked(const std::vector<analyzer::RequestSummary>& units) {
+  if (std::getenv("PGTALLY_CORPUS_DUMP") == nullptr) return;
+  for (const auto& u : units) {
+    std::string truth;
+    for (const auto& t : u.true_requests)
+      truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
+    std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
+                             analyzer::to_string(u.basis), u.queries, u.links,
+                             u.connections.size(), truth);
+  }
+}
+
 // What holds today, asserted; the partition's B-cubed scores are printed (and recorded as the
 // test's `score` property) for tracking: see analyzer/README.md for what the wire cannot tell.
 TEST_P(Corpus, UntaggedUnitsFindTheLoopsWithoutMergingTheTraffic) {
@@ -192,16 +208,7 @@ TEST_P(Corpus, UntaggedUnitsFindTheLoopsWithoutMergingTheTraffic) {
   const std::string report = describe(score);
   std::cout << report;
   RecordProperty("score", report);
-  if (std::getenv("PGTALLY_CORPUS_DUMP") != nullptr) {
-    for (const auto& u : units) {
-      std::string truth;
-      for (const auto& t : u.true_requests)
-        truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
-      std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
-                               analyzer::to_string(u.basis), u.queries, u.links,
-                               u.connections.size(), truth);
-    }
-  }
+  dump_if_asked(units);
 
   // A pooled connection that never idles is no giant request: no unit was cut at its bound,
   // and none holds more than a few requests' worth (the largest request has 26 statements).
@@ -317,12 +324,39 @@ TEST_P(TracedCorpus, EachTraceIsOneRequestWithItsRoutesFindings) {
   }
 }
 
+// Streaming parents: pg-cursor reads each list a few rows at a time, and the lookups keyed by
+// its rows run on other connections before the list has completed.
+class StreamingCorpus : public Corpus {};
+
+TEST_P(StreamingCorpus, LookupsOfAnOpenCursorsRowsAreItsLoop) {
+  const Load load = GetParam();
+  const auto units = run(load);
+  const AttributionScore score = score_units(units);
+  const std::string report = describe(score);
+  std::cout << report;
+  RecordProperty("score", report);
+  dump_if_asked(units);
+  const auto findings = [&](const std::string& route) {
+    auto it = score.routes.find(route);
+    return it == score.routes.end() ? std::map<FindingKind, std::size_t>{} : it->second.findings;
+  };
+  EXPECT_GT(findings("/posts-cursor")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_EQ(findings("/posts-cursor-batch")[FindingKind::n_plus_one], 0U) << report;
+}
+
 std::string load_name(const ::testing::TestParamInfo<Load>& p) {
   return fmt::format("{}Users{}Pool{}", name(p.param.client), p.param.users, p.param.pool);
 }
 
 INSTANTIATE_TEST_SUITE_P(Load, TracedCorpus,
                          ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false, true}),
+                         load_name);
+
+INSTANTIATE_TEST_SUITE_P(Load, StreamingCorpus,
+                         ::testing::Values(Load{Client::node_postgres, 1, 2, 10, true, false,
+                                                "node/streaming_corpus.js"},
+                                           Load{Client::node_postgres, 4, 6, 10, true, false,
+                                                "node/streaming_corpus.js"}),
                          load_name);
 
 INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus,

@@ -242,7 +242,10 @@ TEST_F(Assembly, NamedStatementExecutedWithoutDescribeSamplesWithItsOwnColumns) 
   for (const char* statement : {"S_1", "S_2"}) {
     client.send(typed_message('Q', cstr("SELECT name FROM jnames")));
     ASSERT_TRUE(until_ready());
-    client.send(bind(statement) + execute + sync);
+    std::string run = bind(statement);
+    run += execute;
+    run += sync;
+    client.send(run);
     ASSERT_TRUE(until_ready());
   }
 
@@ -267,6 +270,50 @@ TEST_F(Assembly, NamedStatementExecutedWithoutDescribeSamplesWithItsOwnColumns) 
     }
     EXPECT_EQ(keys, want) << run.statement_name << " " << run.text;
   }
+}
+
+// A cursor as node-postgres's pg-cursor reads one: Execute with a row limit and Flush, no Sync
+// until the end. Each part is an event; all but the last say rows are left, all but the first
+// that they read on.
+TEST_F(Assembly, PortalReadInPartsGivesAnEventPerPartMarkedSuspendedAndResumed) {
+  RawClient client(proxy_->port());
+  ASSERT_EQ(client.startup(kTrustUser, kTestDatabase).back().type, 'Z');
+  auto cstr = [](std::string_view text) { return std::string(text) + '\0'; };
+  auto execute = [&](std::uint32_t max_rows) {
+    std::string message = cstr("");
+    wire::append_u32(message, max_rows);
+    return typed_message('E', message) + typed_message('H', "");
+  };
+  // Reads up to PortalSuspended or CommandComplete; returns its type.
+  auto part_end = [&] {
+    for (auto m = client.read_message(); m; m = client.read_message()) {
+      if (m->type == 's' || m->type == 'C') return m->type;
+    }
+    return '?';
+  };
+  const std::string text = "SELECT g AS id FROM generate_series(1, 5) g";
+  client.send(typed_message('P', cstr("") + cstr(text) + std::string(2, '\0')) +
+              typed_message('B', cstr("") + cstr("") + std::string(6, '\0')) + execute(2));
+  EXPECT_EQ(part_end(), 's');
+  client.send(execute(2));
+  EXPECT_EQ(part_end(), 's');
+  client.send(execute(2));
+  EXPECT_EQ(part_end(), 'C');
+  client.send(typed_message('S', ""));
+  for (auto m = client.read_message(); m && m->type != 'Z'; m = client.read_message()) {
+  }
+  const auto q = queries_after(3);
+  ASSERT_EQ(q.size(), 3U);
+  const std::vector<std::pair<bool, bool>> marks = {{true, false}, {true, true}, {false, true}};
+  const std::vector<std::uint64_t> rows = {2, 2, 1};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(q[i].text, text);
+    EXPECT_EQ(std::make_pair(q[i].suspended, q[i].resumed), marks[i]) << "part " << i;
+    EXPECT_EQ(q[i].rows, rows[i]) << "part " << i;
+  }
+  ASSERT_FALSE(q[1].sampled_values.empty());
+  EXPECT_EQ(q[1].sampled_values.front().hash, hasher_->hash_text("3"));
+  EXPECT_EQ(q[1].sampled_values.front().row, 0U);
 }
 
 TEST_F(Assembly, PipelineErrorCarriesItsSqlstateAndSkippedStatementsGiveNoEvent) {
