@@ -6,6 +6,7 @@
 #include "analyzer/sql_split.hpp"
 #include "proxy/wire/byte_order.hpp"
 #include "proxy/wire/messages.hpp"
+#include "proxy/wire/value_keys.hpp"
 
 namespace pgtally {
 namespace {
@@ -21,6 +22,10 @@ constexpr std::uint32_t kInt2Array = 1005;
 constexpr std::uint32_t kInt4Array = 1007;
 constexpr std::uint32_t kInt8Array = 1016;
 constexpr std::uint32_t kUuidArray = 2951;
+constexpr std::uint32_t kJson = 114;
+constexpr std::uint32_t kJsonb = 3802;
+constexpr std::uint8_t kJsonbVersion = 1;  // the first byte of jsonb in binary, then its text
+constexpr std::uint16_t kMostJsonKeys = 64;
 constexpr std::uint32_t kNameHead = 256;    // Execute, Close: a name and an int
 constexpr std::uint32_t kErrorHead = 1024;  // ErrorResponse fields before the message text
 
@@ -30,24 +35,6 @@ bool is_int(std::uint32_t oid) {
 
 bool is_key_array(std::uint32_t oid) {
   return oid == kInt2Array || oid == kInt4Array || oid == kInt8Array || oid == kUuidArray;
-}
-
-// Calls `each` with every element of a one-dimensional array in text form (`{4,5,NULL,6}`);
-// integers and uuids need no quoting, so a quote or a nested brace ends the walk.
-template <typename Each>
-void for_each_array_element(std::string_view text, Each&& each) {
-  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return;
-  text = text.substr(1, text.size() - 2);
-  std::uint16_t index = 0;
-  while (!text.empty() && index < 0xffff) {
-    const std::size_t comma = text.find(',');
-    const std::string_view element = text.substr(0, comma);
-    if (element.find_first_of("\"{}") != std::string_view::npos) return;
-    ++index;
-    if (!element.empty() && element != "NULL") each(element, index);
-    if (comma == std::string_view::npos) return;
-    text.remove_prefix(comma + 1);
-  }
 }
 
 }  // namespace
@@ -399,17 +386,32 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
   // key-like values of table columns are kept: integers, uuids and short text.
   for (std::size_t c = 0; c < columns && sampled.size() < limits_.max_sampled_values; ++c) {
     const auto& column = row->columns[c];
-    if (column.is_null || column.bytes.size() < column.length) continue;
+    if (column.is_null) continue;
     // A count, a sum or any expression is no key: only a table's columns are sampled.
     if (c < fields.size() && fields[c].table_oid == 0) continue;
     const std::uint32_t oid = c < fields.size() ? fields[c].type_oid : 0;
     const std::int16_t format = pending.result_formats.empty()
                                     ? (c < fields.size() ? fields[c].format : std::int16_t{0})
                                     : wire::format_code(pending.result_formats, c);
-    const std::string_view bytes = wire::as_chars(column.bytes);
+    std::string_view bytes = wire::as_chars(column.bytes);
+    const bool whole = column.bytes.size() >= column.length;
+    if (oid == kJson || oid == kJsonb) {  // ids held in a document, even one cut at the limit
+      if (format == 1 && oid == kJsonb) {
+        if (bytes.empty() || static_cast<std::uint8_t>(bytes.front()) != kJsonbVersion) continue;
+        bytes.remove_prefix(1);
+      }
+      wire::for_each_json_key(
+          bytes, whole, kMostJsonKeys, [&](std::string_view key, std::uint16_t index) {
+            if (sampled.size() >= limits_.max_sampled_values) return;
+            sampled.push_back(
+                {hasher_->hash_text(key), row_index, static_cast<std::uint16_t>(c), index});
+          });
+      continue;
+    }
+    if (!whole) continue;
     analyzer::ValueHash hash = 0;
     if (format == 0 && is_key_array(oid)) {  // tag ids, related ids held in one column
-      for_each_array_element(bytes, [&](std::string_view element, std::uint16_t index) {
+      wire::for_each_array_element(bytes, [&](std::string_view element, std::uint16_t index) {
         if (sampled.size() >= limits_.max_sampled_values) return;
         sampled.push_back(
             {hasher_->hash_text(element), row_index, static_cast<std::uint16_t>(c), index});

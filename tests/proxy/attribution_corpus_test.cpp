@@ -4,7 +4,8 @@
 // connection) tags every request, pgtally runs with --ignore-tags so it attributes as if nothing
 // were tagged, and the units it forms are scored per request (B-cubed, printed) and per route
 // (findings) at 1, 6 and 32 users on pools smaller than the users, with no pause between requests.
-// Beside it: lists streamed through pg-cursor whose rows are looked up before they complete, the
+// Beside it: lists streamed through pg-cursor whose rows are looked up before they complete, ids
+// held in a jsonb document, the
 // app with its tags used, and the app traced by OpenTelemetry's pg instrumentation alone.
 #include <algorithm>
 #include <cstdlib>
@@ -194,8 +195,8 @@ void dump_if_asked(const std::vector<analyzer::RequestSummary>& units) {
     for (const auto& t : u.true_requests)
       truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
     std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
-                             analyzer::to_string(u.basis), u.queries, u.links,
-                             u.connections.size(), truth);
+                             analyzer::to_string(u.basis), u.queries, u.links, u.connections.size(),
+                             truth);
   }
 }
 
@@ -324,11 +325,12 @@ TEST_P(TracedCorpus, EachTraceIsOneRequestWithItsRoutesFindings) {
   }
 }
 
-// Streaming parents: pg-cursor reads each list a few rows at a time, and the lookups keyed by
-// its rows run on other connections before the list has completed.
-class StreamingCorpus : public Corpus {};
+// Keys hard to reach: pg-cursor reads each list a few rows at a time, and the lookups keyed by
+// its rows run on other connections before the list has completed; a jsonb document lists the
+// related rows that a request opens one by one.
+class CursorAndJsonCorpus : public Corpus {};
 
-TEST_P(StreamingCorpus, LookupsOfAnOpenCursorsRowsAreItsLoop) {
+TEST_P(CursorAndJsonCorpus, LookupsOfAnOpenCursorsRowsAndOfADocumentsIdsAreLoops) {
   const Load load = GetParam();
   const auto units = run(load);
   const AttributionScore score = score_units(units);
@@ -341,7 +343,9 @@ TEST_P(StreamingCorpus, LookupsOfAnOpenCursorsRowsAreItsLoop) {
     return it == score.routes.end() ? std::map<FindingKind, std::size_t>{} : it->second.findings;
   };
   EXPECT_GT(findings("/posts-cursor")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_GT(findings("/post-related")[FindingKind::n_plus_one], 0U) << report;
   EXPECT_EQ(findings("/posts-cursor-batch")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_EQ(findings("/post-related-batch")[FindingKind::n_plus_one], 0U) << report;
 }
 
 std::string load_name(const ::testing::TestParamInfo<Load>& p) {
@@ -352,11 +356,11 @@ INSTANTIATE_TEST_SUITE_P(Load, TracedCorpus,
                          ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false, true}),
                          load_name);
 
-INSTANTIATE_TEST_SUITE_P(Load, StreamingCorpus,
+INSTANTIATE_TEST_SUITE_P(Load, CursorAndJsonCorpus,
                          ::testing::Values(Load{Client::node_postgres, 1, 2, 10, true, false,
-                                                "node/streaming_corpus.js"},
+                                                "node/cursor_json_corpus.js"},
                                            Load{Client::node_postgres, 4, 6, 10, true, false,
-                                                "node/streaming_corpus.js"}),
+                                                "node/cursor_json_corpus.js"}),
                          load_name);
 
 INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus,

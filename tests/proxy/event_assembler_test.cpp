@@ -186,6 +186,43 @@ TEST_F(Assembly, IntegerArrayElementsAreSampledInOrder) {
   EXPECT_EQ(q[0].sampled_values, want);
 }
 
+// Ids held in a jsonb document, in text and in binary format, and in one longer than a DataRow
+// is sampled: each id an element of its column, numbered in the document's order; none past
+// the sampled bytes.
+TEST_F(Assembly, JsonbIdsAreSampledAsElementsOfTheirColumn) {
+  prepare(
+      "CREATE TEMP TABLE documents AS SELECT 7 AS id, "
+      "'{\"related\": [40, 41], \"price\": 2.5, \"owner\": {\"id\": \"42\"}}'::jsonb AS meta, "
+      "('{\"pad\": \"' || repeat('x', 9000) || '\", \"owner_id\": 43}')::jsonb AS big");
+  // jsonb orders an object's keys by length, then bytes: owner, price, related.
+  const std::vector<analyzer::SampledValue> want{{hasher_->hash_text("7"), 0, 0, 0},
+                                                 {hasher_->hash_text("42"), 0, 1, 1},
+                                                 {hasher_->hash_text("40"), 0, 1, 2},
+                                                 {hasher_->hash_text("41"), 0, 1, 3}};
+  rows(conn(), "SELECT id, meta FROM documents");
+  auto q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  EXPECT_EQ(q[0].sampled_values, want) << "text format";
+
+  sink_->clear();
+  Result binary(PQexecParams(conn(), "SELECT id, meta FROM documents", 0, nullptr, nullptr,
+                             nullptr, nullptr, 1),
+                &PQclear);
+  ASSERT_EQ(PQresultStatus(binary.get()), PGRES_TUPLES_OK) << PQerrorMessage(conn());
+  q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  ASSERT_EQ(q[0].sampled_values.size(), want.size()) << "binary format";
+  for (std::size_t i = 1; i < want.size(); ++i)
+    EXPECT_EQ(q[0].sampled_values[i], want[i]) << "binary format, id " << i;
+
+  sink_->clear();
+  rows(conn(), "SELECT big FROM documents");
+  q = queries_after(1);
+  ASSERT_EQ(q.size(), 1U);
+  for (const auto& v : q[0].sampled_values)
+    EXPECT_NE(v.hash, hasher_->hash_text("43")) << "beyond the sampled bytes of the row";
+}
+
 TEST_F(Assembly, NamedPreparedStatementExecutionsKeepItsText) {
   Result p(PQprepare(conn(), "by_id", "SELECT $1::int AS id", 1, nullptr), &PQclear);
   for (const char* id : {"1", "2", "3"}) {

@@ -1,11 +1,13 @@
-// Arbitrary bytes as a client's first packet and as the server's error and auth messages:
-// the parsers must answer or refuse, never crash.
+// Arbitrary bytes as a client's first packet, as the server's error and auth messages and as a
+// result value whose keys are sampled: the parsers must answer or refuse, never crash.
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "proxy/wire/messages.hpp"
 #include "proxy/wire/query_messages.hpp"
 #include "proxy/wire/startup.hpp"
+#include "proxy/wire/value_keys.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto bytes = std::as_bytes(std::span(data, size));
@@ -30,5 +32,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)pgtally::wire::parse_close(bytes);
   (void)pgtally::wire::parse_describe(bytes);
   (void)pgtally::wire::parse_command_complete(bytes);
+  // The same bytes as a result value: keys come out non-empty, numbered from 1, within the limit.
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  std::uint16_t last = 0;
+  constexpr std::uint16_t kMost = 64;
+  auto each = [&](std::string_view key, std::uint16_t index) {
+    if (key.empty() || index <= last) __builtin_trap();
+    last = index;
+  };
+  pgtally::wire::for_each_json_key(text, size % 2 == 0, kMost, each);
+  if (last > kMost) __builtin_trap();
+  last = 0;
+  pgtally::wire::for_each_array_element(text, each);
   return 0;
 }

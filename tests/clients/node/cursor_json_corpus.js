@@ -1,11 +1,16 @@
-// Streaming parents on node-postgres: each request reads a list of posts through pg-cursor,
-// a few rows at a time (Execute with a row limit, PortalSuspended, no Sync until the cursor
-// closes), and looks rows up while the cursor is still open, on the pool's other connections.
-// Routes: /posts-cursor looks up each row's comments (an N+1 whose parent has not completed),
-// /posts-cursor-batch looks up each batch's comments at once (no N+1). Every query carries a
-// sqlcommenter request_id and route: the ground truth pgtally ignores under --ignore-tags.
+// Parents whose keys are hard to reach, on node-postgres's pg.Pool:
+// - streamed: each request reads a list of posts through pg-cursor, a few rows at a time
+//   (Execute with a row limit, PortalSuspended, no Sync until the cursor closes), and looks rows
+//   up while the cursor is still open, on the pool's other connections. /posts-cursor looks up
+//   each row's comments (an N+1 whose parent has not completed), /posts-cursor-batch each part's
+//   comments at once (no N+1);
+// - held in a jsonb document: a post's `meta` lists related posts. /post-related opens each of
+//   them (an N+1 keyed by array elements inside the document), /post-related-batch loads them
+//   at once (no N+1).
+// Every query carries a sqlcommenter request_id and route: the ground truth pgtally ignores
+// under --ignore-tags.
 //
-// Usage: node streaming_corpus.js USERS POOL REQUESTS_PER_USER (POOL > USERS: a cursor holds
+// Usage: node cursor_json_corpus.js USERS POOL REQUESTS_PER_USER (POOL > USERS: a cursor holds
 // its connection while the lookups need another). Connection from PGHOST, PGPORT, PGUSER,
 // PGPASSWORD, PGDATABASE. Prints `request ID ROUTE STATEMENTS` per request, then
 // `requests: N` and `statements: N`; exits non-zero on any error.
@@ -14,7 +19,7 @@
 const pg = require('pg');
 const Cursor = require('pg-cursor');
 
-const SCHEMA = 'streaming_corpus';
+const SCHEMA = 'cursor_json_corpus';
 const BLOGS = 4;
 const POSTS_PER_BLOG = 12;
 const BATCH = 4;
@@ -52,6 +57,21 @@ const routes = {
     });
     count.statements += 1;  // the last Execute, which returns no row
   },
+  async '/post-related'(pool, tag, n, count) {
+    const [post] = (await pool.query(`SELECT id, title, meta FROM posts WHERE id = $1${tag}`,
+      [1 + ((n * 5) % (BLOGS * POSTS_PER_BLOG))])).rows;
+    count.statements += 1;
+    for (const id of post.meta.related) {
+      count.statements += 1;
+      await pool.query(`SELECT id, title FROM posts WHERE id = $1${tag}`, [id]);
+    }
+  },
+  async '/post-related-batch'(pool, tag, n, count) {
+    const [post] = (await pool.query(`SELECT id, title, meta FROM posts WHERE id = $1${tag}`,
+      [1 + ((n * 7) % (BLOGS * POSTS_PER_BLOG))])).rows;
+    await pool.query(`SELECT id, title FROM posts WHERE id = ANY($1)${tag}`, [post.meta.related]);
+    count.statements += 2;
+  },
   async '/posts-cursor-batch'(pool, tag, n, count) {
     await streamPosts(pool, tag, 1 + ((n + 1) % BLOGS), async (rows) => {
       count.statements += 2;
@@ -70,11 +90,15 @@ async function setup(pool) {
     await c.query(`CREATE SCHEMA ${SCHEMA}`);
     await c.query(`SET search_path = ${SCHEMA}`);
     await c.query('CREATE TABLE posts (id serial PRIMARY KEY, blog_id int NOT NULL, ' +
-      'title text NOT NULL)');
+      "title text NOT NULL, meta jsonb NOT NULL DEFAULT '{}')");
     await c.query('CREATE TABLE comments (id serial PRIMARY KEY, post_id int NOT NULL ' +
       'REFERENCES posts, body text NOT NULL)');
     await c.query("INSERT INTO posts (blog_id, title) SELECT b, 'post ' || p " +
       `FROM generate_series(1, ${BLOGS}) b, generate_series(1, ${POSTS_PER_BLOG}) p ORDER BY b, p`);
+    // Six related posts each, after a field that holds no id.
+    const posts = BLOGS * POSTS_PER_BLOG;
+    await c.query("UPDATE posts SET meta = jsonb_build_object('theme', 'dark', 'related', " +
+      `(SELECT jsonb_agg(1 + (id + k * 7) % ${posts}) FROM generate_series(1, 6) k))`);
     await c.query("INSERT INTO comments (post_id, body) SELECT p.id, 'comment ' || k " +
       'FROM posts p, generate_series(1, 3) k ORDER BY p.id, k');
   } finally {
@@ -85,7 +109,7 @@ async function setup(pool) {
 async function main() {
   const [users, poolSize, perUser] = process.argv.slice(2).map((a) => Number(a));
   if (!(users > 0 && poolSize > users && perUser > 0)) {
-    console.error('usage: node streaming_corpus.js USERS POOL REQUESTS_PER_USER (POOL > USERS)');
+    console.error('usage: node cursor_json_corpus.js USERS POOL REQUESTS_PER_USER (POOL > USERS)');
     process.exit(2);
   }
   const setupPool = new pg.Pool({ max: 1 });
