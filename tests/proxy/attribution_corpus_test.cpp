@@ -327,7 +327,8 @@ TEST_P(TracedCorpus, EachTraceIsOneRequestWithItsRoutesFindings) {
 
 // Keys hard to reach: pg-cursor reads each list a few rows at a time, and the lookups keyed by
 // its rows run on other connections before the list has completed; a jsonb document lists the
-// related rows that a request opens one by one.
+// related rows that a request opens one by one. And the hard negative: a list, then the next
+// requests each open one of its rows.
 class CursorAndJsonCorpus : public Corpus {};
 
 TEST_P(CursorAndJsonCorpus, LookupsOfAnOpenCursorsRowsAndOfADocumentsIdsAreLoops) {
@@ -346,6 +347,10 @@ TEST_P(CursorAndJsonCorpus, LookupsOfAnOpenCursorsRowsAndOfADocumentsIdsAreLoops
   EXPECT_GT(findings("/post-related")[FindingKind::n_plus_one], 0U) << report;
   EXPECT_EQ(findings("/posts-cursor-batch")[FindingKind::n_plus_one], 0U) << report;
   EXPECT_EQ(findings("/post-related-batch")[FindingKind::n_plus_one], 0U) << report;
+  // List-then-detail browsing with no pause is no N+1.
+  EXPECT_GT(score.routes.count("/post-detail"), 0U) << report;
+  EXPECT_EQ(findings("/post-detail")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_EQ(findings("/posts-list")[FindingKind::n_plus_one], 0U) << report;
 }
 
 std::string load_name(const ::testing::TestParamInfo<Load>& p) {

@@ -6,7 +6,10 @@
 //   comments at once (no N+1);
 // - held in a jsonb document: a post's `meta` lists related posts. /post-related opens each of
 //   them (an N+1 keyed by array elements inside the document), /post-related-batch loads them
-//   at once (no N+1).
+//   at once (no N+1);
+// - browsed: /posts-list shows a blog's posts, and the same user's next three requests each open
+//   one of them (/post-detail) with no pause, in a reader's order: no N+1, though every key
+//   came from the list.
 // Every query carries a sqlcommenter request_id and route: the ground truth pgtally ignores
 // under --ignore-tags.
 //
@@ -47,6 +50,17 @@ async function streamPosts(pool, tag, blog, each) {
 }
 
 const routes = {
+  async '/posts-list'(pool, tag, n, count, session) {
+    const { rows } = await pool.query(
+      `SELECT id, title FROM posts WHERE blog_id = $1 ORDER BY id${tag}`, [1 + (n % BLOGS)]);
+    count.statements += 1;
+    session.toOpen = [7, 2, 10].map((i) => rows[i].id);
+  },
+  async '/post-detail'(pool, tag, n, count, session) {
+    count.statements += 1;
+    await pool.query(`SELECT id, blog_id, title FROM posts WHERE id = $1${tag}`,
+      [session.toOpen.shift()]);
+  },
   async '/posts-cursor'(pool, tag, n, count) {
     await streamPosts(pool, tag, 1 + (n % BLOGS), async (rows) => {
       count.statements += 1;  // each Execute of the cursor is a statement on the wire
@@ -117,16 +131,18 @@ async function main() {
   await setupPool.end();
 
   const pool = new pg.Pool({ max: poolSize, options: `-c search_path=${SCHEMA}` });
-  const names = Object.keys(routes);
+  const names = Object.keys(routes).filter((r) => r !== '/post-detail');
   const lines = [];
   let statements = 0;
   await Promise.all(Array.from({ length: users }, async (_, u) => {
+    const session = { toOpen: [] };
+    let next = u;  // each user goes through the routes in turn, from its own
     for (let r = 0; r < perUser; ++r) {
       const n = u * 3 + r;
-      const route = names[n % names.length];
+      const route = session.toOpen.length > 0 ? '/post-detail' : names[next++ % names.length];
       const id = `u${u}-r${r}`;
       const count = { statements: 0 };
-      await routes[route](pool, comment(id, route), n, count);
+      await routes[route](pool, comment(id, route), n, count, session);
       lines.push(`request ${id} ${route} ${count.statements}`);
       statements += count.statements;
     }
