@@ -55,9 +55,9 @@ struct Load {
   int users;
   int pool;
   int requests_per_user;
-  bool ignore_tags = true;  // false: the app's tags are used, as in production
-  bool otel = false;        // tagged by OpenTelemetry's pg instrumentation, not by the app
-  const char* node_app = "node/attribution_corpus.js";
+  bool ignore_tags = true;    // false: the app's tags are used, as in production
+  bool otel = false;          // tagged by OpenTelemetry's pg instrumentation, not by the app
+  const char* app = nullptr;  // under tests/clients; null: the blog app for this client
 };
 
 // One request as the app reports it: `request ID ROUTE STATEMENTS`.
@@ -135,7 +135,8 @@ class Corpus : public ::testing::TestWithParam<Load> {
     std::vector<std::string> command;
     switch (load.client) {
       case Client::node_postgres:
-        command = {"/usr/bin/node", (kClientsDir / load.node_app).string()};
+        command = {"/usr/bin/node",
+                   (kClientsDir / (load.app ? load.app : "node/attribution_corpus.js")).string()};
         break;
       case Client::pgjdbc:
         command = {"/usr/bin/java",
@@ -143,13 +144,14 @@ class Corpus : public ::testing::TestWithParam<Load> {
                    "-XX:+UseSerialGC",
                    "-cp",
                    kPgjdbc,
-                   (kClientsDir / "jdbc/AttributionCorpus.java").string(),
+                   (kClientsDir / (load.app ? load.app : "jdbc/AttributionCorpus.java")).string(),
                    fmt::format("jdbc:postgresql://127.0.0.1:{}/{}", proxy_->port(), kTestDatabase),
                    std::string(kTrustUser),
                    std::string(kTrustUser)};
         break;
       case Client::psycopg2:
-        command = {"/usr/bin/python3", (kClientsDir / "python/attribution_corpus.py").string()};
+        command = {"/usr/bin/python3",
+                   (kClientsDir / (load.app ? load.app : "python/attribution_corpus.py")).string()};
         break;
     }
     command.insert(command.end(), load_args.begin(), load_args.end());
@@ -367,6 +369,35 @@ INSTANTIATE_TEST_SUITE_P(Load, CursorAndJsonCorpus,
                                            Load{Client::node_postgres, 4, 6, 10, true, false,
                                                 "node/cursor_json_corpus.js"}),
                          load_name);
+
+// pgjdbc's fetch size: the list's parts come inside a transaction, the lookups of its rows on
+// other connections in auto-commit. The loops are found at both loads. At 1 user the partition
+// is poor (precision about 0.5): one request after another lists blogs 1, 2, 3, and lists keyed
+// by consecutive small ids, one per request, pass for a loop over any column that holds 1, 2, 3
+// (comment ids), so whole requests join; see analyzer/README.md.
+class FetchSizeCorpus : public Corpus {};
+
+TEST_P(FetchSizeCorpus, LookupsOfAFetchedListsRowsOnOtherConnectionsAreItsLoop) {
+  const Load load = GetParam();
+  const auto units = run(load);
+  const AttributionScore score = score_units(units);
+  const std::string report = describe(score);
+  std::cout << report;
+  RecordProperty("score", report);
+  dump_if_asked(units);
+  const auto findings = [&](const std::string& route) {
+    auto it = score.routes.find(route);
+    return it == score.routes.end() ? std::map<FindingKind, std::size_t>{} : it->second.findings;
+  };
+  EXPECT_GT(findings("/posts-fetch")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_EQ(findings("/posts-fetch-batch")[FindingKind::n_plus_one], 0U) << report;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Load, FetchSizeCorpus,
+    ::testing::Values(Load{Client::pgjdbc, 1, 2, 10, true, false, "jdbc/FetchSizeCorpus.java"},
+                      Load{Client::pgjdbc, 4, 6, 10, true, false, "jdbc/FetchSizeCorpus.java"}),
+    load_name);
 
 INSTANTIATE_TEST_SUITE_P(Load, TaggedCorpus,
                          ::testing::Values(Load{Client::node_postgres, 6, 5, 20, false},
