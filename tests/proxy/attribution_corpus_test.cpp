@@ -82,6 +82,27 @@ std::map<std::string, SentRequest> requests_sent(const std::string& output) {
   return sent;
 }
 
+// PGTALLY_CORPUS_DUMP=1 lists every unit with the true requests its statements came from.
+void dump_if_asked(const std::vector<analyzer::RequestSummary>& units) {
+  if (std::getenv("PGTALLY_CORPUS_DUMP") == nullptr) return;
+  for (const auto& u : units) {
+    std::string truth;
+    for (const auto& t : u.true_requests)
+      truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
+    std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
+                             analyzer::to_string(u.basis), u.queries, u.links, u.connections.size(),
+                             truth);
+  }
+}
+
+// Findings of `kind` on the units of `route`.
+std::size_t found(const AttributionScore& score, const std::string& route, FindingKind kind) {
+  auto it = score.routes.find(route);
+  if (it == score.routes.end()) return 0;
+  auto k = it->second.findings.find(kind);
+  return k == it->second.findings.end() ? 0 : k->second;
+}
+
 class Corpus : public ::testing::TestWithParam<Load> {
  protected:
   void SetUp() override {
@@ -183,35 +204,35 @@ class Corpus : public ::testing::TestWithParam<Load> {
     return analyzer.requests(1000000);
   }
 
+  struct Scored {
+    std::vector<analyzer::RequestSummary> units;
+    AttributionScore score;
+    std::string report;
+  };
+  // Runs the app and scores its units against the truth (leaving out `excluded` routes); the
+  // report is printed and recorded as the test's `score` property.
+  Scored run_and_score(const Load& load, const std::vector<std::string>& excluded = {}) {
+    Scored out;
+    out.units = run(load);
+    out.score = score_units(out.units, excluded);
+    out.report = describe(out.score);
+    std::cout << out.report;
+    RecordProperty("score", out.report);
+    dump_if_asked(out.units);
+    return out;
+  }
+
   Config config_;
   std::string app_output_;
   std::unique_ptr<Analysis> analysis_;
   std::unique_ptr<RunningProxy> proxy_;
 };
 
-// PGTALLY_CORPUS_DUMP=1 lists every unit with the true requests its statements came from.
-void dump_if_asked(const std::vector<analyzer::RequestSummary>& units) {
-  if (std::getenv("PGTALLY_CORPUS_DUMP") == nullptr) return;
-  for (const auto& u : units) {
-    std::string truth;
-    for (const auto& t : u.true_requests)
-      truth += fmt::format(" {}{}={}", t.route, t.id, t.statements);
-    std::cout << fmt::format("{} [{}] {} stmts {} links conns {}:{}\n", u.id,
-                             analyzer::to_string(u.basis), u.queries, u.links, u.connections.size(),
-                             truth);
-  }
-}
-
 // What holds today, asserted; the partition's B-cubed scores are printed (and recorded as the
 // test's `score` property) for tracking: see analyzer/README.md for what the wire cannot tell.
 TEST_P(Corpus, UntaggedUnitsFindTheLoopsWithoutMergingTheTraffic) {
   const Load load = GetParam();
-  const auto units = run(load);
-  const AttributionScore score = score_units(units, {"/dashboard"});
-  const std::string report = describe(score);
-  std::cout << report;
-  RecordProperty("score", report);
-  dump_if_asked(units);
+  const auto [units, score, report] = run_and_score(load, {"/dashboard"});
 
   // A pooled connection that never idles is no giant request: no unit was cut at its bound,
   // and none holds more than a few requests' worth (the largest request has 26 statements).
@@ -221,27 +242,21 @@ TEST_P(Corpus, UntaggedUnitsFindTheLoopsWithoutMergingTheTraffic) {
     largest = std::max(largest, u.queries);
   EXPECT_LE(largest, 4U * 26U) << report;
 
-  auto found = [&](const std::string& route, FindingKind kind) {
-    auto it = score.routes.find(route);
-    if (it == score.routes.end()) return std::size_t{0};
-    auto k = it->second.findings.find(kind);
-    return k == it->second.findings.end() ? std::size_t{0} : k->second;
-  };
   // Every lazy loop is found with no tag, one level deep, two levels deep with a fan-out of 3
   // per execution, and a belongsTo keyed behind a 2 KB TEXT column with repeated authors.
   // At 32 users on a pool of 8 the loops of one shape over the same small ids compete, and a
   // route's few requests (19 here) may all stay unlinked: found there in most runs, not all.
   if (load.users <= 6) {
     for (const char* route : {"/posts-lazy", "/posts-nested", "/authors"}) {
-      EXPECT_GT(found(route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
+      EXPECT_GT(found(score, route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
     }
-    EXPECT_GT(found("/checkout", FindingKind::bulk_write_loop), 0U) << report;
+    EXPECT_GT(found(score, "/checkout", FindingKind::bulk_write_loop), 0U) << report;
   }
   // No N+1 where there is none: JOIN, ANY batch, IN list, paging, keyset paging, a parallel
   // dashboard, a write loop.
   for (const char* route : {"/posts-join", "/posts-batch", "/posts-separate", "/posts-page",
                             "/posts-keyset", "/dashboard", "/checkout"}) {
-    EXPECT_EQ(found(route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
+    EXPECT_EQ(found(score, route, FindingKind::n_plus_one), 0U) << route << "\n" << report;
   }
   // The parallel dashboard: four unrelated counts at once are four units of one statement.
   EXPECT_EQ(score.routes.at("/dashboard").unit_median, 1.0) << report;
@@ -334,25 +349,15 @@ TEST_P(TracedCorpus, EachTraceIsOneRequestWithItsRoutesFindings) {
 class CursorAndJsonCorpus : public Corpus {};
 
 TEST_P(CursorAndJsonCorpus, LookupsOfAnOpenCursorsRowsAndOfADocumentsIdsAreLoops) {
-  const Load load = GetParam();
-  const auto units = run(load);
-  const AttributionScore score = score_units(units);
-  const std::string report = describe(score);
-  std::cout << report;
-  RecordProperty("score", report);
-  dump_if_asked(units);
-  const auto findings = [&](const std::string& route) {
-    auto it = score.routes.find(route);
-    return it == score.routes.end() ? std::map<FindingKind, std::size_t>{} : it->second.findings;
-  };
-  EXPECT_GT(findings("/posts-cursor")[FindingKind::n_plus_one], 0U) << report;
-  EXPECT_GT(findings("/post-related")[FindingKind::n_plus_one], 0U) << report;
-  EXPECT_EQ(findings("/posts-cursor-batch")[FindingKind::n_plus_one], 0U) << report;
-  EXPECT_EQ(findings("/post-related-batch")[FindingKind::n_plus_one], 0U) << report;
+  const auto [units, score, report] = run_and_score(GetParam());
+  EXPECT_GT(found(score, "/posts-cursor", FindingKind::n_plus_one), 0U) << report;
+  EXPECT_GT(found(score, "/post-related", FindingKind::n_plus_one), 0U) << report;
+  EXPECT_EQ(found(score, "/posts-cursor-batch", FindingKind::n_plus_one), 0U) << report;
+  EXPECT_EQ(found(score, "/post-related-batch", FindingKind::n_plus_one), 0U) << report;
   // List-then-detail browsing with no pause is no N+1.
   EXPECT_GT(score.routes.count("/post-detail"), 0U) << report;
-  EXPECT_EQ(findings("/post-detail")[FindingKind::n_plus_one], 0U) << report;
-  EXPECT_EQ(findings("/posts-list")[FindingKind::n_plus_one], 0U) << report;
+  EXPECT_EQ(found(score, "/post-detail", FindingKind::n_plus_one), 0U) << report;
+  EXPECT_EQ(found(score, "/posts-list", FindingKind::n_plus_one), 0U) << report;
 }
 
 std::string load_name(const ::testing::TestParamInfo<Load>& p) {
@@ -378,19 +383,9 @@ INSTANTIATE_TEST_SUITE_P(Load, CursorAndJsonCorpus,
 class FetchSizeCorpus : public Corpus {};
 
 TEST_P(FetchSizeCorpus, LookupsOfAFetchedListsRowsOnOtherConnectionsAreItsLoop) {
-  const Load load = GetParam();
-  const auto units = run(load);
-  const AttributionScore score = score_units(units);
-  const std::string report = describe(score);
-  std::cout << report;
-  RecordProperty("score", report);
-  dump_if_asked(units);
-  const auto findings = [&](const std::string& route) {
-    auto it = score.routes.find(route);
-    return it == score.routes.end() ? std::map<FindingKind, std::size_t>{} : it->second.findings;
-  };
-  EXPECT_GT(findings("/posts-fetch")[FindingKind::n_plus_one], 0U) << report;
-  EXPECT_EQ(findings("/posts-fetch-batch")[FindingKind::n_plus_one], 0U) << report;
+  const auto [units, score, report] = run_and_score(GetParam());
+  EXPECT_GT(found(score, "/posts-fetch", FindingKind::n_plus_one), 0U) << report;
+  EXPECT_EQ(found(score, "/posts-fetch-batch", FindingKind::n_plus_one), 0U) << report;
 }
 
 INSTANTIATE_TEST_SUITE_P(
