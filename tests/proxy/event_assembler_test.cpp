@@ -205,8 +205,8 @@ TEST_F(Assembly, JsonbIdsAreSampledAsElementsOfTheirColumn) {
   EXPECT_EQ(q[0].sampled_values, want) << "text format";
 
   sink_->clear();
-  Result binary(PQexecParams(conn(), "SELECT id, meta FROM documents", 0, nullptr, nullptr,
-                             nullptr, nullptr, 1),
+  Result binary(PQexecParams(conn(), "SELECT id, meta FROM documents", 0, nullptr, nullptr, nullptr,
+                             nullptr, 1),
                 &PQclear);
   ASSERT_EQ(PQresultStatus(binary.get()), PGRES_TUPLES_OK) << PQerrorMessage(conn());
   q = queries_after(1);
