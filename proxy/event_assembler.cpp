@@ -395,27 +395,24 @@ void EventAssembler::on_data_row(const MessageSeen& m) {
                                     : wire::format_code(pending.result_formats, c);
     std::string_view bytes = wire::as_chars(column.bytes);
     const bool whole = column.bytes.size() >= column.length;
+    // A key held inside the value: an array element or an id in a document, by its position.
+    auto sample_element = [&](std::string_view element, std::uint16_t index) {
+      if (sampled.size() >= limits_.max_sampled_values) return;
+      sampled.push_back(
+          {hasher_->hash_text(element), row_index, static_cast<std::uint16_t>(c), index});
+    };
     if (oid == kJson || oid == kJsonb) {  // ids held in a document, even one cut at the limit
       if (format == 1 && oid == kJsonb) {
         if (bytes.empty() || static_cast<std::uint8_t>(bytes.front()) != kJsonbVersion) continue;
         bytes.remove_prefix(1);
       }
-      wire::for_each_json_key(
-          bytes, whole, kMostJsonKeys, [&](std::string_view key, std::uint16_t index) {
-            if (sampled.size() >= limits_.max_sampled_values) return;
-            sampled.push_back(
-                {hasher_->hash_text(key), row_index, static_cast<std::uint16_t>(c), index});
-          });
+      wire::for_each_json_key(bytes, whole, kMostJsonKeys, sample_element);
       continue;
     }
     if (!whole) continue;
     analyzer::ValueHash hash = 0;
     if (format == 0 && is_key_array(oid)) {  // tag ids, related ids held in one column
-      wire::for_each_array_element(bytes, [&](std::string_view element, std::uint16_t index) {
-        if (sampled.size() >= limits_.max_sampled_values) return;
-        sampled.push_back(
-            {hasher_->hash_text(element), row_index, static_cast<std::uint16_t>(c), index});
-      });
+      wire::for_each_array_element(bytes, sample_element);
       continue;
     }
     if (format == 0) {
